@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# tools/setup.sh: installs every Debian package the project needs, idempotently and quietly.
+# Usage: bash tools/setup.sh [--with-postgres] [--with-browser]
+# Safe to run repeatedly; it only calls apt-get when a package is missing.
+set -euo pipefail
+
+packages=(
+  bazel-bootstrap g++ git ca-certificates openssl pkg-config
+  protobuf-compiler protobuf-compiler-grpc libgrpc++-dev libprotobuf-dev
+  libssl-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libsqlite3-dev sqlite3 libpq-dev procps
+)
+for arg in "$@"; do
+  case "$arg" in
+    --with-postgres) packages+=(postgresql) ;;
+    --with-browser) packages+=(chromium nodejs npm) ;;
+    *) echo "setup.sh: unknown option '$arg'" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${#missing[@]} package(s): ${missing[*]}"
+  sudo_cmd=()
+  [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq >/dev/null
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "setup: all packages present"
