@@ -13,7 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
-namespace tests {
+namespace pinning::tests {
 namespace {
 
 struct Deleter {
@@ -150,4 +150,4 @@ absl::StatusOr<TestCertificates> MakeTestCertificates(const std::string& dir) {
   return certs;
 }
 
-}  // namespace tests
+}  // namespace pinning::tests

@@ -15,7 +15,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace tests {
+namespace pinning::tests {
 
 struct TestCertificates {
   std::string ca_pem;
@@ -30,6 +30,6 @@ struct TestCertificates {
 // MakeTestCertificates creates `dir` if needed and writes ca.pem, server.pem and server.key in it.
 absl::StatusOr<TestCertificates> MakeTestCertificates(const std::string& dir);
 
-}  // namespace tests
+}  // namespace pinning::tests
 
 #endif  // TESTS_TEST_CERTS_H_

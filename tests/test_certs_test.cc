@@ -9,7 +9,7 @@
 
 #include "gtest/gtest.h"
 
-namespace tests {
+namespace pinning::tests {
 namespace {
 
 X509* ParseCert(const std::string& pem) {
@@ -48,4 +48,4 @@ TEST(TestCertsTest, ServerCertificateChainsToItsCaOnly) {
 }
 
 }  // namespace
-}  // namespace tests
+}  // namespace pinning::tests

@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
-namespace aggregator::serve {
+namespace pinning::aggregator {
 namespace {
 
 std::array<uint8_t, 32> Sha256(absl::string_view data) {
@@ -119,4 +119,4 @@ absl::StatusOr<Principal> TokenStore::Authorize(absl::string_view authorization,
   return principal;
 }
 
-}  // namespace aggregator::serve
+}  // namespace pinning::aggregator

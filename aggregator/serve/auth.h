@@ -24,7 +24,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace aggregator::serve {
+namespace pinning::aggregator {
 
 // Role is what a token may do. kPrivacyAdmin includes everything kReader may do.
 enum class Role { kReader, kPrivacyAdmin };
@@ -71,6 +71,6 @@ class TokenStore {
   std::vector<Entry> entries_;
 };
 
-}  // namespace aggregator::serve
+}  // namespace pinning::aggregator
 
 #endif  // AGGREGATOR_SERVE_AUTH_H_

@@ -2,7 +2,7 @@
 
 #include "gtest/gtest.h"
 
-namespace aggregator::serve {
+namespace pinning::aggregator {
 namespace {
 
 constexpr char kTokens[] =
@@ -72,4 +72,4 @@ TEST(TokenStoreTest, EmptyStoreRejectsEverything) {
 }
 
 }  // namespace
-}  // namespace aggregator::serve
+}  // namespace pinning::aggregator

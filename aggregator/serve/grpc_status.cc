@@ -2,7 +2,7 @@
 
 #include <string>
 
-namespace aggregator::serve {
+namespace pinning::aggregator {
 namespace {
 
 // The last code of google.rpc.Code (UNAUTHENTICATED = 16).
@@ -24,4 +24,4 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
   return absl::Status(static_cast<absl::StatusCode>(code), status.error_message());
 }
 
-}  // namespace aggregator::serve
+}  // namespace pinning::aggregator

@@ -14,7 +14,7 @@
 #include "absl/status/status.h"
 #include "grpcpp/support/status.h"
 
-namespace aggregator::serve {
+namespace pinning::aggregator {
 
 // ToGrpcStatus returns a grpc::Status with the code and message of `status`.
 [[nodiscard]] grpc::Status ToGrpcStatus(const absl::Status& status);
@@ -23,6 +23,6 @@ namespace aggregator::serve {
 // google.rpc.Code range become UNKNOWN.
 [[nodiscard]] absl::Status FromGrpcStatus(const grpc::Status& status);
 
-}  // namespace aggregator::serve
+}  // namespace pinning::aggregator
 
 #endif  // AGGREGATOR_SERVE_GRPC_STATUS_H_

@@ -2,7 +2,7 @@
 
 #include "gtest/gtest.h"
 
-namespace aggregator::serve {
+namespace pinning::aggregator {
 namespace {
 
 TEST(GrpcStatusTest, OkMapsToOk) {
@@ -51,4 +51,4 @@ TEST(GrpcStatusTest, OutOfRangeCodeBecomesUnknown) {
 }
 
 }  // namespace
-}  // namespace aggregator::serve
+}  // namespace pinning::aggregator

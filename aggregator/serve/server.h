@@ -1,0 +1,126 @@
+// server.h: the aggregator server (aggregatord) behind a plain C++ API.
+//
+// Start() opens the SQLite store in `data_dir`, loads the published parameters and catalogs,
+// starts the group committer and serves, over gRPC (callback API), the Ingest, Params, Query and
+// Admin services of proto/, the standard gRPC health service and server reflection.
+//
+//   ServerOptions options;
+//   options.listen_address = "127.0.0.1:0";          // port 0: the kernel picks a free port
+//   options.tls_cert_file = "server.pem";
+//   options.tls_key_file = "server.key";
+//   options.data_dir = "/var/lib/aggregatord";
+//   options.token_file = "/etc/aggregatord/tokens";
+//   ASSIGN_OR_RETURN(std::unique_ptr<Server> server, Server::Start(std::move(options)));
+//   std::cout << "listening on " << server->address() << "\n";
+//   ...
+//   server->Shutdown();  // stops accepting, finishes in-flight calls, drains pending commits
+//
+// This header deliberately includes no gRPC header; gRPC types live in server.cc.
+// Thread safety: every method may be called from any thread; Shutdown() is idempotent.
+#ifndef AGGREGATOR_SERVE_SERVER_H_
+#define AGGREGATOR_SERVE_SERVER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace pinning::aggregator {
+
+// ServerOptions configures a Server. aggregatord maps its flags (or --flagfile) onto these fields.
+struct ServerOptions {
+  // ---- Network and TLS ----
+  // host:port to listen on; port 0 picks a free port (read it back with Server::port()).
+  std::string listen_address = "127.0.0.1:0";
+  // PEM certificate chain and private key. Both are required unless `insecure` is set.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // Serve plaintext gRPC. For tests and development only: tokens would travel in clear.
+  bool insecure = false;
+
+  // ---- Storage ----
+  // Directory holding aggregator.db (created when missing).
+  std::string data_dir;
+  // SQLite page cache per connection.
+  int64_t sqlite_cache_kib = 64 * 1024;
+
+  // ---- Auth ----
+  // Token file (`TOKEN ROLE NAME` lines, see auth.h). Empty: no tokens, so Query and Admin refuse
+  // every call with UNAUTHENTICATED while Ingest and Params still work.
+  std::string token_file;
+
+  // ---- Parameters, catalog and privacy ----
+  // A pinning.v1.Catalog in protobuf text format, or JSON when the name ends in ".json". Stored
+  // (and made current) at start when its version is not stored yet. Its `version` field is
+  // recomputed and must match when set.
+  std::string initial_catalog_file;
+  // A pinning.v1.RandomizationParams (text, or JSON when ".json"). Published as the first
+  // parameter version for the current catalog when no version exists yet.
+  std::string initial_params_file;
+  // Ceilings on the whole-ping epsilons (DESIGN §4) of any published parameters; publishing above
+  // either is FAILED_PRECONDITION.
+  double max_epsilon_one = 4.0;
+  double max_epsilon_inf = 8.0;
+
+  // ---- Validation (DESIGN §7) ----
+  // Vocabularies of Dimensions.product and .channel; an empty ping field is always accepted.
+  std::vector<std::string> products = {"chrome", "firefox", "edge", "safari", "other"};
+  std::vector<std::string> channels = {"stable", "beta", "dev", "nightly", "canary", "esr"};
+  // Accepted Dimensions.major_version range (0 = unknown is always accepted).
+  uint32_t min_major_version = 1;
+  uint32_t max_major_version = 1000;
+  // Days of ping ids kept for exactly-once; pings older than this are refused (the accepted day
+  // window lies inside the dedup window).
+  int retention_days = 14;
+  // How far (in days) a ping's day may be ahead of the server's UTC day (clock skew).
+  int max_future_days = 1;
+
+  // ---- Group commit and load shedding ----
+  // Most pings per commit transaction, longest wait for a batch to fill, and the bounded queue's
+  // capacity (a full queue answers RESOURCE_EXHAUSTED with a retry-after-ms hint).
+  int commit_max_batch = 8192;
+  absl::Duration commit_max_wait = absl::Milliseconds(5);
+  int queue_capacity = 65536;
+  // Most pings one SubmitBatch stream may have waiting for their commit; the stream stops reading
+  // (flow control) until commits complete.
+  int stream_max_in_flight = 4096;
+
+  // ---- Shutdown ----
+  // How long Shutdown() lets in-flight calls finish before cancelling them.
+  absl::Duration shutdown_grace = absl::Seconds(10);
+};
+
+class Server {
+ public:
+  // Start validates `options`, opens the store, binds the listener and starts serving.
+  // INVALID_ARGUMENT for bad options (names the option), UNAVAILABLE when the address cannot be
+  // bound or the store cannot be opened, NOT_FOUND for missing files.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Server>> Start(ServerOptions options);
+
+  // The destructor calls Shutdown().
+  virtual ~Server() = default;
+
+  // port returns the bound TCP port.
+  virtual int port() const = 0;
+  // address returns "host:port" with the bound port.
+  virtual std::string address() const = 0;
+
+  // Shutdown marks the health service NOT_SERVING, stops accepting calls, lets in-flight calls
+  // finish (waiting for their commits) for up to shutdown_grace, then stops the committer after it
+  // has committed everything queued, and closes the store. Blocks until done; idempotent.
+  virtual void Shutdown() = 0;
+
+  // Wait blocks until Shutdown() has completed (called from another thread or a signal handler
+  // thread).
+  virtual void Wait() = 0;
+
+  // MetricsText returns the server's metrics in Prometheus text format.
+  virtual std::string MetricsText() const = 0;
+};
+
+}  // namespace pinning::aggregator
+
+#endif  // AGGREGATOR_SERVE_SERVER_H_
