@@ -51,7 +51,7 @@ class RegistryTest : public ::testing::Test {
     store_ = *std::move(store);
     RegistryOptions options;
     options.max_epsilon_one = 4.0;
-    options.max_epsilon_inf = 5.0;
+    options.max_epsilon_inf = 7.0;
     options.now = [] { return absl::FromUnixSeconds(1700000000); };
     auto registry = Registry::Load(store_.get(), options);
     ASSERT_TRUE(registry.ok()) << registry.status();
@@ -82,13 +82,16 @@ TEST_F(RegistryTest, PublishesCatalogThenParamsAndServesThem) {
   EXPECT_EQ(registry_->CatalogSize(*version), 3u);
   EXPECT_FALSE(registry_->CatalogSize("nope").has_value());
 
-  // s = 1 of K = 3, f = 0.5, p = 0.25, q = 0.75: m = 2 bits, eps_inf = 2 ln 3 = 2.197.
+  // s = 1 of K = 3, f = 0.5, p = 0.25, q = 0.75: one ping reports m = 2 bits; p* = 0.375,
+  // q* = 0.625, so eps1 = 2 ln(0.625 / 0.375); unlimited pings reveal all 6 PRR bits:
+  // eps_inf = 6 ln((1 - f/2) / (f/2)) = 6 ln 3.
   absl::StatusOr<v1::ParamsVersion> published =
       registry_->PublishParams(MakeParams(0.5, 0.25, 0.75, 1), "", "launch", "alice");
   ASSERT_TRUE(published.ok()) << published.status();
   EXPECT_EQ(published->version(), 1u);
   EXPECT_EQ(published->catalog_version(), *version);
-  EXPECT_NEAR(published->epsilon_inf(), 2 * std::log(3.0), 1e-12);
+  EXPECT_NEAR(published->epsilon_one(), 2 * std::log(0.625 / 0.375), 1e-12);
+  EXPECT_NEAR(published->epsilon_inf(), 6 * std::log(3.0), 1e-12);
   EXPECT_EQ(published->published_by(), "alice");
   EXPECT_EQ(published->note(), "launch");
   EXPECT_EQ(published->published_at().seconds(), 1700000000);
@@ -125,15 +128,15 @@ TEST_F(RegistryTest, StateSurvivesReopen) {
 
 TEST_F(RegistryTest, RefusesEpsilonAboveCeilingWithBothValues) {
   ASSERT_TRUE(registry_->PublishCatalog(ThreePinsets(), "", "alice").ok());
-  // All 3 pinsets, 6 bits, f = 0.5: eps_inf = 6 ln 3 = 6.59 > 5.
+  // K = 3 pinsets x 2 bits, f = 0.25: eps_inf = 6 ln((1 - 0.125) / 0.125) = 6 ln 7 = 11.6754 > 7.
   absl::StatusOr<v1::ParamsVersion> refused =
-      registry_->PublishParams(MakeParams(0.5, 0.25, 0.75, 3), "", "", "alice");
+      registry_->PublishParams(MakeParams(0.25, 0.25, 0.75, 1), "", "", "alice");
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(refused.status().message().find("epsilon_inf 6.5917"), std::string::npos)
+  EXPECT_NE(refused.status().message().find("epsilon_inf 11.6754"), std::string::npos)
       << refused.status();
-  EXPECT_NE(refused.status().message().find("ceiling 5.0000"), std::string::npos)
+  EXPECT_NE(refused.status().message().find("ceiling 7.0000"), std::string::npos)
       << refused.status();
-  // eps1 with p = 0.01, q = 0.99, f = 0.9: q*/p* large. m = 2: eps1 > 4.
+  // f = 0.1, p = 0.01, q = 0.99: p* = 0.059, q* = 0.941, eps1 = 2 ln(0.941 / 0.059) = 5.54 > 4.
   refused = registry_->PublishParams(MakeParams(0.1, 0.01, 0.99, 1), "", "", "alice");
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(refused.status().message().find("epsilon_one"), std::string::npos);
@@ -208,10 +211,10 @@ TEST_F(RegistryTest, AuditRecordsOldAndNewValuesWithEpsilons) {
 TEST_F(RegistryTest, EvaluateDoesNotPublishOrCheckCeilings) {
   ASSERT_TRUE(registry_->PublishCatalog(ThreePinsets(), "", "alice").ok());
   absl::StatusOr<v1::ParamsVersion> evaluated =
-      registry_->Evaluate(MakeParams(0.5, 0.25, 0.75, 3), "");
+      registry_->Evaluate(MakeParams(0.25, 0.25, 0.75, 3), "");
   ASSERT_TRUE(evaluated.ok());
   EXPECT_EQ(evaluated->version(), 0u);
-  EXPECT_NEAR(evaluated->epsilon_inf(), 6 * std::log(3.0), 1e-12);
+  EXPECT_NEAR(evaluated->epsilon_inf(), 6 * std::log(7.0), 1e-12);
   EXPECT_EQ(registry_->CheckCeilings(*evaluated).code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(registry_->ListParams().empty());
 }

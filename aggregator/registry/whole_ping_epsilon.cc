@@ -1,36 +1,36 @@
 #include "aggregator/registry/whole_ping_epsilon.h"
 
-#include <algorithm>
-#include <cmath>
-#include <limits>
-
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "privacy/params.h"
 
 namespace pinning::aggregator {
 
+absl::StatusOr<privacy::Params> ToPrivacyParams(const v1::RandomizationParams& params) {
+  if (params.pinsets_per_ping() > static_cast<uint32_t>(INT32_MAX) ||
+      params.bits_per_pinset() > static_cast<uint32_t>(INT32_MAX)) {
+    return absl::InvalidArgumentError("pinsets_per_ping or bits_per_pinset out of range");
+  }
+  return privacy::ParamsBuilder()
+      .SetF(params.f())
+      .SetP(params.p())
+      .SetQ(params.q())
+      .SetPinsetsPerPing(static_cast<int>(params.pinsets_per_ping()))
+      .SetBitsPerPinset(static_cast<int>(params.bits_per_pinset()))
+      .Build();
+}
+
 absl::StatusOr<WholePingEpsilon> ComputeWholePingEpsilon(const v1::RandomizationParams& params,
                                                          uint32_t num_pinsets) {
-  const double f = params.f(), p = params.p(), q = params.q();
-  if (!(f >= 0 && f < 1)) return absl::InvalidArgumentError(absl::StrCat("f = ", f, " not in [0, 1)"));
-  if (!(p >= 0 && p < q && q <= 1)) {
-    return absl::InvalidArgumentError(absl::StrCat("need 0 <= p < q <= 1, got p = ", p, " q = ", q));
-  }
-  if (params.pinsets_per_ping() < 1 || params.pinsets_per_ping() > num_pinsets) {
+  absl::StatusOr<privacy::Params> built = ToPrivacyParams(params);
+  if (!built.ok()) return built.status();
+  const int k = static_cast<int>(num_pinsets);
+  if (params.pinsets_per_ping() > num_pinsets) {
     return absl::InvalidArgumentError(absl::StrCat("pinsets_per_ping ", params.pinsets_per_ping(),
-                                                   " not in [1, ", num_pinsets, "]"));
+                                                    " exceeds the catalog's K = ", num_pinsets));
   }
-  if (params.bits_per_pinset() < 1) return absl::InvalidArgumentError("bits_per_pinset < 1");
-  const double inf = std::numeric_limits<double>::infinity();
-  const double p_star = 0.5 * f * (p + q) + (1 - f) * p;
-  const double q_star = 0.5 * f * (p + q) + (1 - f) * q;
-  const double m = static_cast<double>(params.bits_per_pinset()) * params.pinsets_per_ping();
-  const double one_bit = (p_star <= 0 || q_star >= 1)
-                             ? inf
-                             : std::max(std::log(q_star / p_star),
-                                        std::log((1 - p_star) / (1 - q_star)));
-  const double inf_bit = f == 0 ? inf : std::log((1 - f / 2) / (f / 2));
-  return WholePingEpsilon{m * one_bit, m * inf_bit};
+  if (absl::Status s = built->ValidateFor(k); !s.ok()) return s;
+  return WholePingEpsilon{built->EpsilonOne(k), built->EpsilonInf(k)};
 }
 
 }  // namespace pinning::aggregator

@@ -9,16 +9,24 @@
 #include <cstdint>
 
 #include "absl/status/statusor.h"
+#include "privacy/params.h"
 #include "proto/params.pb.h"
 
 namespace pinning::aggregator {
 
 struct WholePingEpsilon {
-  // Whole-ping epsilon of one ping; +infinity when p* = 0 or q* = 1.
+  // Whole-ping epsilon of one ping (m = bits_per_pinset * min(s, K) bits); +infinity when p* = 0
+  // or q* = 1.
   double one = 0;
-  // Whole-ping epsilon of unlimited pings of the same truth; +infinity when f = 0.
+  // Whole-ping epsilon of unlimited pings of the same truth: bits_per_pinset * K PRR bits, since
+  // over many days every pinset gets reported (privacy::Params::EpsilonInf); +infinity when f = 0.
   double inf = 0;
 };
+
+// ToPrivacyParams builds privacy::Params from the wire form (INVALID_ARGUMENT naming the
+// parameter when out of range).
+[[nodiscard]] absl::StatusOr<privacy::Params> ToPrivacyParams(
+    const v1::RandomizationParams& params);
 
 // ComputeWholePingEpsilon validates `params` (every field explicit: s >= 1 and bits >= 1) for a
 // catalog of `num_pinsets` pinsets and returns its epsilons. INVALID_ARGUMENT naming the parameter

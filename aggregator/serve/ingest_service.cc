@@ -1,0 +1,166 @@
+#include "aggregator/serve/ingest_service.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "aggregator/ingest/rejection.h"
+#include "aggregator/serve/grpc_status.h"
+#include "aggregator/serve/rpc_util.h"
+
+namespace pinning::aggregator {
+
+IngestService::IngestService(const Validator* validator, GroupCommitter* committer,
+                             IngestServiceOptions options)
+    : validator_(validator), committer_(committer), options_(options) {}
+
+grpc::ServerUnaryReactor* IngestService::Submit(grpc::CallbackServerContext* context,
+                                                const v1::SubmitRequest* request,
+                                                v1::SubmitResponse* response) {
+  absl::StatusOr<ValidPingInfo> info = validator_->Validate(request->ping());
+  if (!info.ok()) return FinishUnary(context, info.status());
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status queued = committer_->Submit(
+      request->ping(), *info, [context, reactor, response](absl::StatusOr<CommitOutcome> outcome) {
+        if (!outcome.ok()) {
+          AddRetryTrailer(context, outcome.status());
+          reactor->Finish(ToGrpcStatus(outcome.status()));
+          return;
+        }
+        response->set_duplicate(*outcome == CommitOutcome::kDuplicate);
+        reactor->Finish(grpc::Status::OK);
+      });
+  if (!queued.ok()) return FinishUnary(context, queued);
+  return reactor;
+}
+
+// BatchReactor reads pings until the client half-closes, queues valid ones, and finishes once
+// every queued ping has its commit outcome. Reads and commit callbacks run on different threads;
+// mu_ orders them. The reactor deletes itself in OnDone, which gRPC calls only after Finish, and
+// Finish happens only when no commit callback is outstanding, so callbacks never see a dangling
+// reactor.
+class IngestService::BatchReactor final : public grpc::ServerReadReactor<v1::SubmitRequest> {
+ public:
+  BatchReactor(IngestService* service, grpc::CallbackServerContext* context,
+               v1::SubmitBatchResponse* response)
+      : service_(service), context_(context), response_(response) {
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      // The client half-closed (or the call was cancelled): no more reads.
+      absl::MutexLock lock(&mu_);
+      reading_done_ = true;
+      MaybeFinishLocked();
+      return;
+    }
+    const uint64_t index = next_index_++;
+    absl::StatusOr<ValidPingInfo> info = service_->validator_->Validate(request_.ping());
+    absl::Status queued = info.status();
+    if (info.ok()) {
+      {
+        absl::MutexLock lock(&mu_);
+        ++in_flight_;
+      }
+      queued = service_->committer_->Submit(
+          std::move(*request_.mutable_ping()), *info,
+          [this, index](absl::StatusOr<CommitOutcome> outcome) { OnCommitted(index, outcome); });
+    }
+    absl::MutexLock lock(&mu_);
+    if (!queued.ok()) {
+      if (info.ok()) --in_flight_;  // queued but refused: no callback will come
+      RecordRejectionLocked(index, queued);
+    }
+    if (in_flight_ < service_->options_.max_in_flight) {
+      StartRead(&request_);
+    } else {
+      read_paused_ = true;
+    }
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void OnCommitted(uint64_t index, const absl::StatusOr<CommitOutcome>& outcome) {
+    absl::MutexLock lock(&mu_);
+    --in_flight_;
+    if (!outcome.ok()) {
+      RecordRejectionLocked(index, outcome.status());
+    } else if (*outcome == CommitOutcome::kDuplicate) {
+      response_->set_duplicates(response_->duplicates() + 1);
+    } else {
+      response_->set_accepted(response_->accepted() + 1);
+    }
+    // Resume reading at half the window, so reads and commits overlap.
+    if (read_paused_ && in_flight_ <= service_->options_.max_in_flight / 2) {
+      read_paused_ = false;
+      StartRead(&request_);
+    }
+    MaybeFinishLocked();
+  }
+
+  void RecordRejectionLocked(uint64_t index, const absl::Status& status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    response_->set_rejected(response_->rejected() + 1);
+    if (std::optional<int64_t> retry = RetryAfterMs(status); retry.has_value()) {
+      retry_after_ms_ = std::max(retry_after_ms_, *retry);
+    }
+    // Keep the lowest indices: commit failures can arrive out of stream order.
+    const int limit = service_->options_.max_rejections_listed;
+    auto* rejections = response_->mutable_rejections();
+    if (rejections->size() >= limit && index >= rejections->Get(limit - 1).index()) return;
+    v1::Rejection rejection;
+    rejection.set_index(index);
+    rejection.set_code(static_cast<int32_t>(status.code()));
+    rejection.set_reason(RejectionReason(status));
+    rejection.set_message(std::string(status.message()));
+    const auto offset = std::upper_bound(rejections->begin(), rejections->end(), index,
+                                         [](uint64_t i, const v1::Rejection& r) {
+                                           return i < r.index();
+                                         }) -
+                        rejections->begin();
+    *rejections->Add() = std::move(rejection);
+    std::rotate(rejections->begin() + offset, rejections->end() - 1, rejections->end());
+    if (rejections->size() > limit) rejections->RemoveLast();
+  }
+
+  void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!reading_done_ || in_flight_ > 0 || finished_) return;
+    finished_ = true;
+    if (context_->IsCancelled()) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+      return;
+    }
+    if (retry_after_ms_ > 0) {
+      context_->AddTrailingMetadata(kRetryAfterMsKey, absl::StrCat(retry_after_ms_));
+    }
+    Finish(grpc::Status::OK);
+  }
+
+  IngestService* const service_;
+  grpc::CallbackServerContext* const context_;
+  v1::SubmitBatchResponse* const response_;
+  // Only touched by the read path (one read outstanding at a time).
+  v1::SubmitRequest request_;
+  uint64_t next_index_ = 0;
+
+  absl::Mutex mu_;
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  bool read_paused_ ABSL_GUARDED_BY(mu_) = false;
+  bool reading_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t retry_after_ms_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+grpc::ServerReadReactor<v1::SubmitRequest>* IngestService::SubmitBatch(
+    grpc::CallbackServerContext* context, v1::SubmitBatchResponse* response) {
+  return new BatchReactor(this, context, response);
+}
+
+}  // namespace pinning::aggregator
