@@ -133,7 +133,7 @@ class CountStore {
                                                  absl::Span<CommitOutcome> outcomes) = 0;
 
   // ForEachCount calls `fn` for every count row matching `query`, ordered by day. Rows with zero
-  // reports are never stored.
+  // reports are never stored. `fn` must not call back into the store.
   [[nodiscard]] virtual absl::Status ForEachCount(
       const CountQuery& query, absl::FunctionRef<void(const CountRow&)> fn) = 0;
 

@@ -52,7 +52,12 @@ class SqliteStore final : public CountStore {
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(
       const SqliteStoreOptions& options);
 
-  // SchemaVersion is the version this code migrates to.
+  // OpenWithSchemaVersion is Open, migrating only up to `schema_version` (1..latest). Migration
+  // tests use it to create databases of older schema versions.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<SqliteStore>> OpenWithSchemaVersion(
+      const SqliteStoreOptions& options, int schema_version);
+
+  // LatestSchemaVersion is the version Open migrates to.
   static int LatestSchemaVersion();
 
   ~SqliteStore() override;
