@@ -27,9 +27,11 @@ grpc::ServerUnaryReactor* AdminService::PublishParams(grpc::CallbackServerContex
       FinishUnary(context, result.status());
       return;
     }
-    absl::StatusOr<std::vector<v1::ProjectedError>> projected = projector_->Project(*result);
-    // A projection failure (e.g. no recent pings) does not undo a publication; the projection is
-    // simply left empty.
+    // A projection failure does not undo a publication; the projection is simply left empty.
+    absl::StatusOr<v1::Catalog> catalog = registry_->GetCatalog(result->catalog_version());
+    absl::StatusOr<std::vector<v1::ProjectedError>> projected =
+        catalog.ok() ? projector_->Project(*result, *catalog)
+                     : absl::StatusOr<std::vector<v1::ProjectedError>>(catalog.status());
     if (projected.ok()) {
       for (v1::ProjectedError& e : *projected) *response->add_projected() = std::move(e);
     }

@@ -72,11 +72,13 @@ struct ServerOptions {
   // Accepted Dimensions.major_version range (0 = unknown is always accepted).
   uint32_t min_major_version = 1;
   uint32_t max_major_version = 1000;
-  // Days of ping ids kept for exactly-once; pings older than this are refused (the accepted day
-  // window lies inside the dedup window).
-  int retention_days = 14;
-  // How far (in days) a ping's day may be ahead of the server's UTC day (clock skew).
+  // Day window (see aggregator/ingest/validator.h): a ping for day d is accepted while
+  // today - max_age_days <= d <= today + max_future_days (clock skew), and ping ids are remembered
+  // for exactly-once until their day is older than today - retention_days. Requires
+  // retention_days > max_age_days, so a retry of any acceptable ping is recognised.
+  int max_age_days = 7;
   int max_future_days = 1;
+  int retention_days = 8;
 
   // ---- Group commit and load shedding ----
   // Most pings per commit transaction, longest wait for a batch to fill, and the bounded queue's
@@ -84,6 +86,8 @@ struct ServerOptions {
   int commit_max_batch = 8192;
   absl::Duration commit_max_wait = absl::Milliseconds(5);
   int queue_capacity = 65536;
+  // Retry hint sent with RESOURCE_EXHAUSTED in the `retry-after-ms` trailing metadata.
+  int64_t retry_after_ms = 200;
   // Most pings one SubmitBatch stream may have waiting for their commit; the stream stops reading
   // (flow control) until commits complete.
   int stream_max_in_flight = 4096;

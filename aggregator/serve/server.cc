@@ -1,0 +1,255 @@
+#include "aggregator/serve/server.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "aggregator/decode/decoder.h"
+#include "aggregator/ingest/group_committer.h"
+#include "aggregator/ingest/validator.h"
+#include "aggregator/metrics/metrics.h"
+#include "aggregator/registry/error_projector.h"
+#include "aggregator/registry/registry.h"
+#include "aggregator/serve/admin_service.h"
+#include "aggregator/serve/auth.h"
+#include "aggregator/serve/ingest_service.h"
+#include "aggregator/serve/params_service.h"
+#include "aggregator/serve/proto_files.h"
+#include "aggregator/serve/query_service.h"
+#include "aggregator/serve/work_pool.h"
+#include "aggregator/storage/sqlite_store.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "third_party/absl_compat/status_macros.h"
+
+namespace pinning::aggregator {
+namespace {
+
+// The actor recorded in the audit log for what the configuration publishes at start.
+constexpr char kConfigActor[] = "aggregatord-config";
+// Threads for blocking RPC work (queries, publications).
+constexpr int kWorkThreads = 2;
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+absl::Status CheckOptions(const ServerOptions& options) {
+  if (options.data_dir.empty()) return absl::InvalidArgumentError("data_dir is required");
+  if (!options.insecure && (options.tls_cert_file.empty() || options.tls_key_file.empty())) {
+    return absl::InvalidArgumentError(
+        "tls_cert_file and tls_key_file are required (or insecure, for tests and development)");
+  }
+  if (options.insecure && (!options.tls_cert_file.empty() || !options.tls_key_file.empty())) {
+    return absl::InvalidArgumentError("insecure contradicts tls_cert_file/tls_key_file");
+  }
+  if (options.commit_max_batch < 1 || options.queue_capacity < 1 ||
+      options.stream_max_in_flight < 1) {
+    return absl::InvalidArgumentError(
+        "commit_max_batch, queue_capacity and stream_max_in_flight must be >= 1");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MakeDataDir(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot create data_dir ", dir, ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+// Bootstrap publishes the configured initial catalog and, when no parameters exist yet, the
+// initial parameters.
+absl::Status Bootstrap(const ServerOptions& options, Registry& registry) {
+  if (!options.initial_catalog_file.empty()) {
+    v1::Catalog catalog;
+    RETURN_IF_ERROR(ReadProtoFile(options.initial_catalog_file, &catalog));
+    absl::StatusOr<std::string> version = registry.PublishCatalog(
+        std::move(catalog), absl::StrCat("from ", options.initial_catalog_file), kConfigActor);
+    if (!version.ok()) {
+      return absl::Status(version.status().code(),
+                          absl::StrCat("initial_catalog_file ", options.initial_catalog_file,
+                                       ": ", version.status().message()));
+    }
+  }
+  if (!options.initial_params_file.empty() && !registry.CurrentParams().ok()) {
+    v1::RandomizationParams params;
+    RETURN_IF_ERROR(ReadProtoFile(options.initial_params_file, &params));
+    absl::StatusOr<v1::ParamsVersion> published = registry.PublishParams(
+        params, "", absl::StrCat("from ", options.initial_params_file), kConfigActor);
+    if (!published.ok()) {
+      return absl::Status(published.status().code(),
+                          absl::StrCat("initial_params_file ", options.initial_params_file, ": ",
+                                       published.status().message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+class ServerImpl final : public Server {
+ public:
+  explicit ServerImpl(ServerOptions options) : options_(std::move(options)) {}
+  ~ServerImpl() override { Shutdown(); }
+
+  absl::Status Init();
+
+  int port() const override { return port_; }
+  std::string address() const override { return address_; }
+  void Shutdown() override;
+  void Wait() override { shutdown_done_.WaitForNotification(); }
+  std::string MetricsText() const override { return metrics_.ExportPrometheus(); }
+
+ private:
+  const ServerOptions options_;
+  MetricsRegistry metrics_;
+  std::unique_ptr<TokenStore> tokens_;
+  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Registry> registry_;
+  std::unique_ptr<Validator> validator_;
+  std::unique_ptr<GroupCommitter> committer_;
+  std::unique_ptr<Decoder> decoder_;
+  std::unique_ptr<ErrorProjector> projector_;
+  std::unique_ptr<WorkPool> pool_;
+  std::unique_ptr<IngestService> ingest_service_;
+  std::unique_ptr<ParamsService> params_service_;
+  std::unique_ptr<QueryService> query_service_;
+  std::unique_ptr<AdminService> admin_service_;
+  std::unique_ptr<grpc::Server> grpc_server_;
+  int port_ = 0;
+  std::string address_;
+
+  absl::Mutex shutdown_mu_;
+  bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;
+  absl::Notification shutdown_done_;
+};
+
+absl::Status ServerImpl::Init() {
+  RETURN_IF_ERROR(CheckOptions(options_));
+  RETURN_IF_ERROR(MakeDataDir(options_.data_dir));
+
+  if (options_.token_file.empty()) {
+    ASSIGN_OR_RETURN(TokenStore tokens, TokenStore::Parse(""));
+    tokens_ = std::make_unique<TokenStore>(std::move(tokens));
+  } else {
+    ASSIGN_OR_RETURN(TokenStore tokens, TokenStore::LoadFile(options_.token_file));
+    tokens_ = std::make_unique<TokenStore>(std::move(tokens));
+  }
+
+  SqliteStoreOptions store_options;
+  store_options.path = options_.data_dir + "/aggregator.db";
+  store_options.cache_size_kib = options_.sqlite_cache_kib;
+  ASSIGN_OR_RETURN(store_, SqliteStore::Open(store_options));
+
+  RegistryOptions registry_options;
+  registry_options.max_epsilon_one = options_.max_epsilon_one;
+  registry_options.max_epsilon_inf = options_.max_epsilon_inf;
+  ASSIGN_OR_RETURN(registry_, Registry::Load(store_.get(), registry_options));
+  RETURN_IF_ERROR(Bootstrap(options_, *registry_));
+
+  ValidatorOptions validator_options;
+  validator_options.products = options_.products;
+  validator_options.channels = options_.channels;
+  validator_options.min_major_version = options_.min_major_version;
+  validator_options.max_major_version = options_.max_major_version;
+  validator_options.window.max_future_days = options_.max_future_days;
+  validator_options.window.max_age_days = options_.max_age_days;
+  validator_options.window.retention_days = options_.retention_days;
+  ASSIGN_OR_RETURN(validator_,
+                   Validator::Create(validator_options, registry_.get(), &metrics_));
+
+  GroupCommitterOptions committer_options;
+  committer_options.max_batch_pings = options_.commit_max_batch;
+  committer_options.max_wait = options_.commit_max_wait;
+  committer_options.queue_capacity = options_.queue_capacity;
+  committer_options.retry_after_ms = options_.retry_after_ms;
+  committer_options.window = validator_options.window;
+  ASSIGN_OR_RETURN(committer_,
+                   GroupCommitter::Start(store_.get(), &metrics_, committer_options));
+
+  decoder_ = std::make_unique<Decoder>(store_.get());
+  projector_ = std::make_unique<ErrorProjector>(decoder_.get(), store_.get(), ErrorProjectorOptions{});
+  pool_ = std::make_unique<WorkPool>(kWorkThreads);
+
+  IngestServiceOptions ingest_options;
+  ingest_options.max_in_flight = options_.stream_max_in_flight;
+  ingest_service_ =
+      std::make_unique<IngestService>(validator_.get(), committer_.get(), ingest_options);
+  params_service_ = std::make_unique<ParamsService>(registry_.get());
+  query_service_ = std::make_unique<QueryService>(tokens_.get(), registry_.get(), decoder_.get(),
+                                                  store_.get(), pool_.get());
+  admin_service_ = std::make_unique<AdminService>(tokens_.get(), registry_.get(), store_.get(),
+                                                  projector_.get(), pool_.get());
+
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+  if (options_.insecure) {
+    credentials = grpc::InsecureServerCredentials();
+  } else {
+    grpc::SslServerCredentialsOptions ssl;
+    grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+    ASSIGN_OR_RETURN(pair.cert_chain, ReadFile(options_.tls_cert_file));
+    ASSIGN_OR_RETURN(pair.private_key, ReadFile(options_.tls_key_file));
+    ssl.pem_key_cert_pairs.push_back(std::move(pair));
+    credentials = grpc::SslServerCredentials(ssl);
+  }
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options_.listen_address, credentials, &port_);
+  builder.RegisterService(ingest_service_.get());
+  builder.RegisterService(params_service_.get());
+  builder.RegisterService(query_service_.get());
+  builder.RegisterService(admin_service_.get());
+  grpc_server_ = builder.BuildAndStart();
+  if (grpc_server_ == nullptr || port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options_.listen_address));
+  }
+  const size_t colon = options_.listen_address.rfind(':');
+  address_ = absl::StrCat(options_.listen_address.substr(0, colon), ":", port_);
+  grpc_server_->GetHealthCheckService()->SetServingStatus(true);
+  return absl::OkStatus();
+}
+
+void ServerImpl::Shutdown() {
+  absl::MutexLock lock(&shutdown_mu_);
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (grpc_server_ != nullptr) {
+    grpc_server_->GetHealthCheckService()->SetServingStatus(false);
+    // Waits for in-flight calls; ingest calls finish when their commits complete, which the
+    // still-running committer guarantees. Calls still running at the deadline are cancelled.
+    grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.shutdown_grace));
+    grpc_server_->Wait();
+  }
+  if (committer_ != nullptr) committer_->Shutdown();  // commits whatever is still queued
+  if (pool_ != nullptr) pool_->Shutdown();
+  grpc_server_.reset();
+  shutdown_done_.Notify();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
+  auto server = std::make_unique<ServerImpl>(std::move(options));
+  RETURN_IF_ERROR(server->Init());
+  return server;
+}
+
+}  // namespace pinning::aggregator
