@@ -128,11 +128,11 @@ TEST_F(RegistryTest, StateSurvivesReopen) {
 
 TEST_F(RegistryTest, RefusesEpsilonAboveCeilingWithBothValues) {
   ASSERT_TRUE(registry_->PublishCatalog(ThreePinsets(), "", "alice").ok());
-  // K = 3 pinsets x 2 bits, f = 0.25: eps_inf = 6 ln((1 - 0.125) / 0.125) = 6 ln 7 = 11.6754 > 7.
+  // K = 3 pinsets x 2 bits, f = 0.25: eps_inf = 6 ln((1 - 0.125) / 0.125) = 6 ln 7 = 11.6755 > 7.
   absl::StatusOr<v1::ParamsVersion> refused =
       registry_->PublishParams(MakeParams(0.25, 0.25, 0.75, 1), "", "", "alice");
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(refused.status().message().find("epsilon_inf 11.6754"), std::string::npos)
+  EXPECT_NE(refused.status().message().find("epsilon_inf 11.6755"), std::string::npos)
       << refused.status();
   EXPECT_NE(refused.status().message().find("ceiling 7.0000"), std::string::npos)
       << refused.status();
