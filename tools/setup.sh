@@ -8,15 +8,20 @@ packages=(
   bazel-bootstrap g++ git ca-certificates openssl pkg-config
   protobuf-compiler protobuf-compiler-grpc libgrpc++-dev libprotobuf-dev
   libssl-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libsqlite3-dev sqlite3 libpq-dev procps
+  libsqlite3-dev sqlite3 libpq-dev procps libcpp-httplib-dev
 )
 for arg in "$@"; do
   case "$arg" in
     --with-postgres) packages+=(postgresql) ;;
-    --with-browser) packages+=(chromium nodejs npm) ;;
+    --with-browser) ;;  # accepted for compatibility: browser-test packages are always installed
     *) echo "setup.sh: unknown option '$arg'" >&2; exit 2 ;;
   esac
 done
+
+# Browser tests (tests/browser) and the dashboard's assets need Chromium, node and npm. node and npm
+# come from Debian only when absent: a machine may already have another node build with npm inside.
+packages+=(chromium)
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -13,6 +13,7 @@ _PKG_CONFIG_LIBS = {
     "openssl": ["openssl"],
     "sqlite3": ["sqlite3"],
     "libpq": ["libpq"],
+    "httplib": ["cpp-httplib"],
     "gtest": ["gtest"],
     "gmock": ["gmock"],
     "benchmark": ["benchmark"],
