@@ -105,11 +105,21 @@ class GroupCommitter {
     v1::Ping ping;
     ValidPingInfo info;
     CommitCallback done;
+    absl::Time enqueued;
   };
   GroupCommitter(CountStore* store, MetricsRegistry* metrics, GroupCommitterOptions options);
   void Run();
+  // Takes the next batch from the queue, waiting as the options say; false once stopped and
+  // drained.
+  bool NextBatch(std::vector<Item>& batch) ABSL_LOCKS_EXCLUDED(mu_);
   void CommitItems(std::vector<Item>& items);
   void MaybePrune();
+  bool HasWorkOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !queue_.empty() || stopping_;
+  }
+  bool BatchFullOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return static_cast<int>(queue_.size()) >= options_.max_batch_pings || stopping_;
+  }
 
   CountStore* const store_;
   const GroupCommitterOptions options_;

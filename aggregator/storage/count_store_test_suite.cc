@@ -240,6 +240,20 @@ TEST_P(CountStoreConformanceTest, CountsAreAdditiveAcrossBatches) {
   EXPECT_EQ(it->second.ones[0], 10);
 }
 
+TEST_P(CountStoreConformanceTest, UnknownDimensionsAreStoredAsEmpty) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  TestPing p = Full(1, {1, 0, 0, 0, 0, 0});
+  p.product.clear();
+  p.channel.clear();
+  p.major = 0;
+  Commit(*store, {p, Full(2, {1, 0, 0, 0, 0, 0})});
+  auto rows = ReadRows(*store);
+  EXPECT_EQ((rows[RowKey{19800, 1, "cat-a", "", "", 0, -1}].reports), 1);
+  EXPECT_EQ((rows[RowKey{19800, 1, "cat-a", "chrome", "stable", 120, -1}].reports), 1);
+  EXPECT_EQ(rows.size(), 8u);  // two groups of a total row and three pinset rows
+}
+
 TEST_P(CountStoreConformanceTest, DuplicateWithinBatchIsCountedOnce) {
   auto store = Open();
   ASSERT_NE(store, nullptr);

@@ -107,7 +107,9 @@ class Statement {
   // the caller keeps them alive until the statement is reset.
   void BindInt(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
   void BindText(int i, absl::string_view v) {
-    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    // An empty view may have a null data pointer, which SQLite would bind as NULL.
+    sqlite3_bind_text(stmt_, i, v.empty() ? "" : v.data(), static_cast<int>(v.size()),
+                      SQLITE_STATIC);
   }
   void BindBlob(int i, absl::string_view v) {
     // A zero-length blob must still be a blob, not NULL: give SQLite a non-null pointer.

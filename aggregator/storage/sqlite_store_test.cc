@@ -157,6 +157,45 @@ TEST_F(SqliteStoreTest, RefusesNewerSchema) {
   EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition) << store.status();
 }
 
+TEST_F(SqliteStoreTest, FailureMidTransactionRollsBackIdsAndCounts) {
+  auto store = SqliteStore::Open(options_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  // Make the counts upsert of pinset 1 fail after the ids of the batch were inserted.
+  RawExec(
+      "CREATE TRIGGER fail_pinset_1 BEFORE INSERT ON counts WHEN NEW.pinset = 1 "
+      "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+  const std::string id_a(kPingIdBytes, 'a'), id_b(kPingIdBytes, 'b');
+  const std::string bits("\x05", 1);
+  PingRecord a;
+  a.ping_id = id_a;
+  a.day = 20000;
+  a.params_version = 1;
+  a.catalog_version = "cat";
+  a.num_pinsets = 2;
+  a.bits_per_pinset = 2;
+  a.bits = bits;
+  PingRecord b = a;
+  b.ping_id = id_b;
+  std::vector<CommitOutcome> outcomes(2);
+  absl::Status s = (*store)->CommitBatch({a, b}, absl::MakeSpan(outcomes));
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_EQ(*(*store)->SeenPingCount(), 0);
+  int rows = 0;
+  CountQuery q;
+  q.to_day = 1 << 30;
+  q.include_group_totals = true;
+  ASSERT_TRUE((*store)->ForEachCount(q, [&](const CountRow&) { ++rows; }).ok());
+  EXPECT_EQ(rows, 0);
+  // After the fault is gone the same pings are counted (they were never recorded as seen).
+  RawExec("DROP TRIGGER fail_pinset_1");
+  s = (*store)->CommitBatch({a, b}, absl::MakeSpan(outcomes));
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(outcomes[0], CommitOutcome::kCounted);
+  EXPECT_EQ(outcomes[1], CommitOutcome::kCounted);
+  ASSERT_TRUE((*store)->ForEachCount(q, [&](const CountRow&) { ++rows; }).ok());
+  EXPECT_EQ(rows, 3);  // group row + pinsets 0 and 1
+}
+
 TEST_F(SqliteStoreTest, RejectsMemoryDatabaseAndBadPath) {
   SqliteStoreOptions memory;
   memory.path = ":memory:";
