@@ -46,7 +46,8 @@ double BitEpsilonOne(double f, double p, double q) {
 double BitEpsilonInf(double f) {
   if (!std::isfinite(f) || f < 0 || f >= 1) return kNaN;
   if (f == 0) return kInf;
-  return std::log((2 - f) / f);
+  // Difference of logarithms: (2−f)/f overflows for subnormal f.
+  return std::log(2 - f) - std::log(f);
 }
 
 EpsilonPair ArbitraryBitsEpsilon(double f, double p, double q, int num_bits) {
