@@ -10,9 +10,10 @@ namespace pinning::aggregator {
 grpc::ServerUnaryReactor* AdminService::PublishParams(grpc::CallbackServerContext* context,
                                                       const v1::PublishParamsRequest* request,
                                                       v1::PublishParamsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<Principal> who = AuthorizeCall(*context, *tokens_, Role::kPrivacyAdmin);
-  if (!who.ok()) return FinishUnary(context, who.status());
-  pool_->Schedule([this, context, request, response, actor = who->name] {
+  if (!who.ok()) return FinishUnary(context, reactor, who.status());
+  pool_->Schedule([this, context, reactor, request, response, actor = who->name] {
     absl::StatusOr<v1::ParamsVersion> result;
     if (request->dry_run()) {
       result = registry_->Evaluate(request->params(), request->catalog_version());
@@ -24,7 +25,7 @@ grpc::ServerUnaryReactor* AdminService::PublishParams(grpc::CallbackServerContex
                                         request->note(), actor);
     }
     if (!result.ok()) {
-      FinishUnary(context, result.status());
+      FinishUnary(context, reactor, result.status());
       return;
     }
     // A projection failure does not undo a publication; the projection is simply left empty.
@@ -36,51 +37,54 @@ grpc::ServerUnaryReactor* AdminService::PublishParams(grpc::CallbackServerContex
       for (v1::ProjectedError& e : *projected) *response->add_projected() = std::move(e);
     }
     *response->mutable_published() = *std::move(result);
-    FinishUnary(context, absl::OkStatus());
+    FinishUnary(context, reactor, absl::OkStatus());
   });
-  return context->DefaultReactor();
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* AdminService::PublishCatalog(grpc::CallbackServerContext* context,
                                                        const v1::PublishCatalogRequest* request,
                                                        v1::PublishCatalogResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<Principal> who = AuthorizeCall(*context, *tokens_, Role::kPrivacyAdmin);
-  if (!who.ok()) return FinishUnary(context, who.status());
-  pool_->Schedule([this, context, request, response, actor = who->name] {
+  if (!who.ok()) return FinishUnary(context, reactor, who.status());
+  pool_->Schedule([this, context, reactor, request, response, actor = who->name] {
     absl::StatusOr<std::string> version =
         registry_->PublishCatalog(request->catalog(), request->note(), actor);
     if (version.ok()) response->set_version(*version);
-    FinishUnary(context, version.status());
+    FinishUnary(context, reactor, version.status());
   });
-  return context->DefaultReactor();
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* AdminService::RecordEvent(grpc::CallbackServerContext* context,
                                                     const v1::RolloutEvent* request,
                                                     v1::RolloutEvent* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<Principal> who = AuthorizeCall(*context, *tokens_, Role::kPrivacyAdmin);
-  if (!who.ok()) return FinishUnary(context, who.status());
-  pool_->Schedule([this, context, request, response, actor = who->name] {
+  if (!who.ok()) return FinishUnary(context, reactor, who.status());
+  pool_->Schedule([this, context, reactor, request, response, actor = who->name] {
     absl::StatusOr<v1::RolloutEvent> stored = registry_->RecordEvent(*request, actor);
     if (stored.ok()) *response = *std::move(stored);
-    FinishUnary(context, stored.status());
+    FinishUnary(context, reactor, stored.status());
   });
-  return context->DefaultReactor();
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* AdminService::ListAudit(grpc::CallbackServerContext* context,
                                                   const v1::ListAuditRequest* request,
                                                   v1::ListAuditResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<Principal> who = AuthorizeCall(*context, *tokens_, Role::kPrivacyAdmin);
-  if (!who.ok()) return FinishUnary(context, who.status());
-  pool_->Schedule([this, context, request, response] {
+  if (!who.ok()) return FinishUnary(context, reactor, who.status());
+  pool_->Schedule([this, context, reactor, request, response] {
     absl::StatusOr<std::vector<v1::AuditRecord>> records = store_->ListAudit(request->limit());
     if (records.ok()) {
       for (v1::AuditRecord& r : *records) *response->add_records() = std::move(r);
     }
-    FinishUnary(context, records.status());
+    FinishUnary(context, reactor, records.status());
   });
-  return context->DefaultReactor();
+  return reactor;
 }
 
 }  // namespace pinning::aggregator

@@ -22,9 +22,9 @@ IngestService::IngestService(const Validator* validator, GroupCommitter* committ
 grpc::ServerUnaryReactor* IngestService::Submit(grpc::CallbackServerContext* context,
                                                 const v1::SubmitRequest* request,
                                                 v1::SubmitResponse* response) {
-  absl::StatusOr<ValidPingInfo> info = validator_->Validate(request->ping());
-  if (!info.ok()) return FinishUnary(context, info.status());
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<ValidPingInfo> info = validator_->Validate(request->ping());
+  if (!info.ok()) return FinishUnary(context, reactor, info.status());
   absl::Status queued = committer_->Submit(
       request->ping(), *info, [context, reactor, response](absl::StatusOr<CommitOutcome> outcome) {
         if (!outcome.ok()) {
@@ -35,7 +35,7 @@ grpc::ServerUnaryReactor* IngestService::Submit(grpc::CallbackServerContext* con
         response->set_duplicate(*outcome == CommitOutcome::kDuplicate);
         reactor->Finish(grpc::Status::OK);
       });
-  if (!queued.ok()) return FinishUnary(context, queued);
+  if (!queued.ok()) return FinishUnary(context, reactor, queued);
   return reactor;
 }
 

@@ -25,8 +25,8 @@ void AddRetryTrailer(grpc::CallbackServerContext* context, const absl::Status& s
 }
 
 grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,
+                                      grpc::ServerUnaryReactor* reactor,
                                       const absl::Status& status) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   AddRetryTrailer(context, status);
   reactor->Finish(ToGrpcStatus(status));
   return reactor;

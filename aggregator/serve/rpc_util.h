@@ -1,10 +1,11 @@
 // rpc_util.h: small helpers shared by the gRPC services: bearer-token checks from call metadata and
 // finishing a call with an absl::Status (adding the retry-after-ms trailer for load shedding).
 //
+//   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();  // once per call
 //   absl::StatusOr<Principal> who = AuthorizeCall(*context, tokens, Role::kReader);
-//   if (!who.ok()) return FinishUnary(context, who.status());
+//   if (!who.ok()) return FinishUnary(context, reactor, who.status());
 //   ...
-//   FinishUnary(context, status);   // OK, or error with trailers
+//   FinishUnary(context, reactor, status);   // OK, or error with trailers
 #ifndef AGGREGATOR_SERVE_RPC_UTIL_H_
 #define AGGREGATOR_SERVE_RPC_UTIL_H_
 
@@ -26,9 +27,11 @@ inline constexpr char kRetryAfterMsKey[] = "retry-after-ms";
 // Must be called before the call is finished.
 void AddRetryTrailer(grpc::CallbackServerContext* context, const absl::Status& status);
 
-// FinishUnary finishes the unary call of `context`'s default reactor with `status` (retry trailer
-// included) and returns the reactor, so handlers can `return FinishUnary(context, status);`.
+// FinishUnary finishes the unary call with `status` (retry trailer included) and returns
+// `reactor`, so handlers can `return FinishUnary(context, reactor, status);`. `reactor` is the
+// call's default reactor, obtained once (gRPC allows one DefaultReactor() call per call).
 grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,
+                                      grpc::ServerUnaryReactor* reactor,
                                       const absl::Status& status);
 
 }  // namespace pinning::aggregator
