@@ -1,6 +1,6 @@
 #include "aggregator/storage/postgres/connection_config.h"
 
-#include <libpq-fe.h>
+#include <postgresql/libpq-fe.h>  // Debian: /usr/include/postgresql
 #include <sys/stat.h>
 
 #include <fstream>
