@@ -8,7 +8,7 @@ packages=(
   bazel-bootstrap g++ git ca-certificates openssl pkg-config
   protobuf-compiler protobuf-compiler-grpc libgrpc++-dev libprotobuf-dev
   libssl-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libsqlite3-dev sqlite3 libpq-dev procps libcpp-httplib-dev
+  libsqlite3-dev sqlite3 libpq-dev postgresql procps libcpp-httplib-dev
 )
 for arg in "$@"; do
   case "$arg" in
