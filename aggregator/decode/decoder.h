@@ -11,7 +11,14 @@
 //      (CombineByInverseVariance). Counts of different params versions never add: their noise
 //      differs, so their unbiased estimates are combined instead (DESIGN §4).
 // A point without any usable estimate is reported with sufficient = false and the estimator's
-// reason ("no reports", "checked estimate <= 0", ...).
+// reason ("no reports", "checked estimate <= 0", ...); then only `insufficient_reason` and `pings`
+// are set. With per_day, every series has one point for every day of the range (days without
+// reports are insufficient points), so charts need no gap filling.
+//
+// `pings` of a point: for a pinset, the pings that reported it; for an organization, the sum over
+// params versions of the largest report count among its pinsets (exact when pings report every
+// pinset, s = K; a lower bound on the pings that reported any of them when s < K).
+// Pinsets without an organization in the catalog are grouped under "(no organization)".
 //
 //   Decoder decoder(store.get());
 //   v1::RatesRequest request;
@@ -31,13 +38,17 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "aggregator/storage/count_store.h"
+#include "privacy/params.h"
 #include "proto/catalog.pb.h"
 #include "proto/params.pb.h"
 #include "proto/query.pb.h"
@@ -63,18 +74,25 @@ class Decoder {
       ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  struct CatalogInfo;
-  // Catalog returns the cached catalog info of `version`, loading it; null when unknown.
-  std::shared_ptr<const CatalogInfo> Catalog(absl::string_view version) ABSL_LOCKS_EXCLUDED(mu_);
-  std::shared_ptr<const v1::ParamsVersion> Params(uint32_t version) ABSL_LOCKS_EXCLUDED(mu_);
+  // CatalogInfo is the part of a catalog the decoder needs: each pinset's name and organization.
+  struct CatalogInfo {
+    std::vector<std::string> names;
+    std::vector<std::string> organizations;
+  };
+  using CatalogMap = absl::flat_hash_map<std::string, std::shared_ptr<const CatalogInfo>>;
+  using ParamsMap = absl::flat_hash_map<uint32_t, privacy::Params>;
+  // Refresh loads catalogs and params versions stored since the last call into the caches and
+  // returns snapshots of both. (The count scan cannot call back into the store, so everything it
+  // needs is loaded first.) Params versions with fewer than 2 bits per pinset cannot be decoded
+  // and are left out.
+  absl::Status Refresh(CatalogMap* catalogs, ParamsMap* params) ABSL_LOCKS_EXCLUDED(mu_);
 
   CountStore* const store_;
   const DecoderOptions options_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<const CatalogInfo>> catalogs_
       ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<uint32_t, std::shared_ptr<const v1::ParamsVersion>> params_
-      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<uint32_t, privacy::Params> params_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace pinning::aggregator
