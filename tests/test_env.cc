@@ -43,39 +43,62 @@ absl::Status WriteFile(const std::string& path, const std::string& contents) {
 
 }  // namespace
 
+absl::StatusOr<ConfigFiles> WriteConfigFiles(const std::string& dir) {
+  ConfigFiles files;
+  if (!google::protobuf::TextFormat::ParseFromString(kCatalogText, &files.catalog)) {
+    return absl::InternalError("bad test catalog");
+  }
+  files.catalog.set_version(aggregator::CatalogVersion(files.catalog));
+  files.token_file = dir + "/tokens";
+  files.catalog_file = dir + "/catalog.textproto";
+  files.params_file = dir + "/params.textproto";
+  const std::string tokens =
+      absl::StrCat(TestEnv::kReaderToken, " reader dashboard\n", TestEnv::kAdminToken,
+                   " privacy-admin ", TestEnv::kAdminName, "\n");
+  if (auto s = WriteFile(files.token_file, tokens); !s.ok()) return s;
+  if (auto s = WriteFile(files.catalog_file, files.catalog.DebugString()); !s.ok()) return s;
+  if (auto s = WriteFile(files.params_file, kParamsText); !s.ok()) return s;
+  return files;
+}
+
+absl::StatusOr<std::string> MakeTempDir(const std::string& prefix) {
+  std::string path = absl::StrCat(::testing::TempDir(), "/", prefix, "XXXXXX");
+  if (::mkdtemp(path.data()) == nullptr) return absl::InternalError("mkdtemp failed");
+  return path;
+}
+
+std::shared_ptr<grpc::Channel> TlsChannel(const std::string& address, const std::string& ca_pem) {
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = ca_pem;
+  grpc::ChannelArguments args;
+  // The certificate names localhost; the channel connects to 127.0.0.1.
+  args.SetSslTargetNameOverride("localhost");
+  return grpc::CreateCustomChannel(address, grpc::SslCredentials(ssl), args);
+}
+
 absl::StatusOr<std::unique_ptr<TestEnv>> TestEnv::Create(
     std::function<void(aggregator::ServerOptions&)> customize) {
   std::unique_ptr<TestEnv> env(new TestEnv());
-  std::string base = ::testing::TempDir() + "/envXXXXXX";
-  if (::mkdtemp(base.data()) == nullptr) return absl::InternalError("mkdtemp failed");
-  env->dir_ = base;
+  absl::StatusOr<std::string> dir = MakeTempDir("env");
+  if (!dir.ok()) return dir.status();
+  env->dir_ = *dir;
 
   absl::StatusOr<TestCertificates> certs = MakeTestCertificates(env->dir_ + "/certs");
   if (!certs.ok()) return certs.status();
   env->certs_ = *std::move(certs);
-
-  if (!google::protobuf::TextFormat::ParseFromString(kCatalogText, &env->catalog_)) {
-    return absl::InternalError("bad test catalog");
-  }
-  env->catalog_version_ = aggregator::CatalogVersion(env->catalog_);
-  env->catalog_.set_version(env->catalog_version_);
-
-  const std::string tokens = absl::StrCat(kReaderToken, " reader dashboard\n", kAdminToken,
-                                          " privacy-admin ", kAdminName, "\n");
-  if (auto s = WriteFile(env->dir_ + "/tokens", tokens); !s.ok()) return s;
-  if (auto s = WriteFile(env->dir_ + "/catalog.textproto", env->catalog_.DebugString()); !s.ok()) {
-    return s;
-  }
-  if (auto s = WriteFile(env->dir_ + "/params.textproto", kParamsText); !s.ok()) return s;
+  absl::StatusOr<ConfigFiles> files = WriteConfigFiles(env->dir_);
+  if (!files.ok()) return files.status();
+  env->catalog_ = files->catalog;
+  env->catalog_version_ = files->catalog.version();
 
   aggregator::ServerOptions& options = env->options_;
   options.listen_address = "127.0.0.1:0";
   options.tls_cert_file = env->certs_.server_cert_file;
   options.tls_key_file = env->certs_.server_key_file;
   options.data_dir = env->dir_ + "/data";
-  options.token_file = env->dir_ + "/tokens";
-  options.initial_catalog_file = env->dir_ + "/catalog.textproto";
-  options.initial_params_file = env->dir_ + "/params.textproto";
+  options.token_file = files->token_file;
+  options.initial_catalog_file = files->catalog_file;
+  options.initial_params_file = files->params_file;
   options.max_epsilon_one = 6.0;
   options.max_epsilon_inf = 10.0;
   options.sqlite_cache_kib = 8 * 1024;
@@ -105,12 +128,7 @@ absl::Status TestEnv::Restart() {
 
 std::shared_ptr<grpc::Channel> TestEnv::Channel() {
   if (channel_ == nullptr || channel_address_ != server_->address()) {
-    grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = certs_.ca_pem;
-    grpc::ChannelArguments args;
-    // The certificate names localhost; the channel connects to 127.0.0.1.
-    args.SetSslTargetNameOverride("localhost");
-    channel_ = grpc::CreateCustomChannel(server_->address(), grpc::SslCredentials(ssl), args);
+    channel_ = TlsChannel(server_->address(), certs_.ca_pem);
     channel_address_ = server_->address();
   }
   return channel_;

@@ -38,6 +38,23 @@
 
 namespace pinning::tests {
 
+// ConfigFiles are the token file, catalog and initial parameters every test aggregator uses.
+struct ConfigFiles {
+  std::string token_file;
+  std::string catalog_file;
+  std::string params_file;
+  v1::Catalog catalog;  // with its version set
+};
+
+// WriteConfigFiles writes the files into `dir` (which must exist).
+absl::StatusOr<ConfigFiles> WriteConfigFiles(const std::string& dir);
+
+// MakeTempDir creates a fresh directory under the test's temporary directory.
+absl::StatusOr<std::string> MakeTempDir(const std::string& prefix);
+
+// TlsChannel returns a channel to `address` trusting `ca_pem` for the name "localhost".
+std::shared_ptr<grpc::Channel> TlsChannel(const std::string& address, const std::string& ca_pem);
+
 class TestEnv {
  public:
   static constexpr char kReaderToken[] = "reader-token-for-tests-0001";

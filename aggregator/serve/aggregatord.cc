@@ -1,8 +1,8 @@
 // aggregatord: the pinning-telemetry aggregator server.
 //
-//   aggregatord --listen=0.0.0.0:8443 --tls_cert=server.pem --tls_key=server.key \
-//       --data_dir=/var/lib/aggregatord --token_file=/etc/aggregatord/tokens \
-//       --initial_catalog=catalog.json --initial_params=params.textproto
+//   aggregatord --listen=0.0.0.0:8443 --tls_cert=server.pem --tls_key=server.key
+//       --data_dir=/var/lib/aggregatord --token_file=/etc/aggregatord/tokens
+//       --initial_catalog=catalog.json --initial_params=params.textproto   (one command line)
 //   aggregatord --flagfile=/etc/aggregatord/aggregatord.flags    # the same, one flag per line
 //
 // On start it prints one machine-readable line on stdout, `listening on HOST:PORT`, and writes
