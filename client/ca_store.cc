@@ -167,7 +167,10 @@ absl::StatusOr<CaStore> CaStore::Load(const Options& options) {
 }
 
 absl::Status CaStore::LoadNicknameDirectory(const std::string& dir) {
-  std::unique_ptr<DIR, decltype(&closedir)> d(opendir(dir.c_str()), &closedir);
+  struct DirCloser {
+    void operator()(DIR* d) const { closedir(d); }
+  };
+  std::unique_ptr<DIR, DirCloser> d(opendir(dir.c_str()));
   if (d == nullptr) return absl::NotFoundError(absl::StrCat("cannot open directory ", dir));
   std::map<std::string, CaCertificate*> by_der;
   for (CaCertificate& c : certificates_) by_der[c.der] = &c;
