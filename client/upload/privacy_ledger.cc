@@ -2,68 +2,54 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
+
+#include "absl/strings/str_cat.h"
 
 namespace pinning::client {
 
-double EpsilonSpent(const LedgerEntry& entry) {
-  if (entry.pings <= 0) return 0;
-  // n·ε1 with ε1 = +inf is +inf; 0·inf cannot occur since pings > 0.
-  const double composed = static_cast<double>(entry.pings) * entry.epsilon_one;
-  return std::min(composed, entry.epsilon_inf);
-}
-
-double LifetimeEpsilon(absl::Span<const LedgerEntry> entries) {
-  double total = 0;
-  for (const LedgerEntry& entry : entries) total += EpsilonSpent(entry);
-  return total;
-}
-
-double LifetimeAfterPing(absl::Span<const LedgerEntry> entries, uint32_t params_version,
-                         double epsilon_one, double epsilon_inf) {
-  double total = 0;
-  bool found = false;
-  for (LedgerEntry entry : entries) {
-    if (entry.params_version == params_version) {
-      found = true;
-      entry.epsilon_one = epsilon_one;
-      entry.epsilon_inf = epsilon_inf;
-      ++entry.pings;
-    }
-    total += EpsilonSpent(entry);
-  }
-  if (!found) {
-    total += EpsilonSpent({.params_version = params_version,
-                           .epsilon_one = epsilon_one,
-                           .epsilon_inf = epsilon_inf,
-                           .pings = 1});
-  }
-  return total;
+double PingCost(const LedgerEntry& entry, double epsilon_one, double epsilon_inf) {
+  if (std::isinf(entry.epsilon_spent)) return 0;
+  const double after =
+      std::min(static_cast<double>(entry.pings + 1) * epsilon_one, epsilon_inf);
+  return std::max(0.0, after - entry.epsilon_spent);
 }
 
 double PrivacyLedger::LifetimeEpsilon() const {
-  return client::LifetimeEpsilon(Entries());
+  double total = 0;
+  for (const LedgerEntry& entry : Entries()) total += entry.epsilon_spent;
+  return total;
+}
+
+LedgerEntry PrivacyLedger::Entry(uint32_t params_version) const {
+  for (const LedgerEntry& entry : Entries()) {
+    if (entry.params_version == params_version) return entry;
+  }
+  return LedgerEntry{.params_version = params_version};
 }
 
 double PrivacyLedger::LifetimeAfterPing(uint32_t params_version, double epsilon_one,
                                         double epsilon_inf) const {
-  return client::LifetimeAfterPing(Entries(), params_version, epsilon_one, epsilon_inf);
+  return LifetimeEpsilon() + PingCost(Entry(params_version), epsilon_one, epsilon_inf);
 }
 
-absl::Status InMemoryPrivacyLedger::RecordPing(uint32_t params_version, double epsilon_one,
-                                               double epsilon_inf) {
+absl::Status PrivacyLedger::RecordPing(uint32_t params_version, double epsilon_one,
+                                       double epsilon_inf) {
+  return Charge(params_version, PingCost(Entry(params_version), epsilon_one, epsilon_inf));
+}
+
+absl::Status InMemoryPrivacyLedger::Charge(uint32_t params_version, double epsilon) {
+  if (std::isnan(epsilon) || epsilon < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot charge epsilon ", epsilon));
+  }
   for (LedgerEntry& entry : entries_) {
     if (entry.params_version == params_version) {
-      entry.epsilon_one = epsilon_one;
-      entry.epsilon_inf = epsilon_inf;
       ++entry.pings;
+      entry.epsilon_spent += epsilon;
       return absl::OkStatus();
     }
   }
-  entries_.push_back({.params_version = params_version,
-                      .epsilon_one = epsilon_one,
-                      .epsilon_inf = epsilon_inf,
-                      .pings = 1});
+  entries_.push_back(
+      {.params_version = params_version, .pings = 1, .epsilon_spent = epsilon});
   return absl::OkStatus();
 }
 

@@ -15,6 +15,9 @@
 // Both are recorded here. PrivacyLedger is the interface; the client store implements it durably,
 // InMemoryPrivacyLedger for simulations and tests.
 //
+// Each ping is charged its marginal cost (PingCost), so a version's epsilon_spent is always
+// min(n_v·ε1_v, ε∞_v) and the lifetime total is a plain sum, as the client store keeps it.
+//
 //   InMemoryPrivacyLedger ledger;
 //   double after = ledger.LifetimeAfterPing(3, eps1, eps_inf);
 //   if (after <= budget) RETURN_IF_ERROR(ledger.RecordPing(3, eps1, eps_inf));
@@ -35,9 +38,8 @@ namespace pinning::client {
 // LedgerEntry is the spending under one params version.
 struct LedgerEntry {
   uint32_t params_version = 0;
-  double epsilon_one = 0;  // whole-ping ε1 of the version (may be +inf)
-  double epsilon_inf = 0;  // whole-ping ε∞ of the version (may be +inf)
-  int64_t pings = 0;       // pings encoded under the version
+  int64_t pings = 0;         // pings encoded under the version
+  double epsilon_spent = 0;  // min(pings · ε1, ε∞) when charged through RecordPing
 };
 
 // ParamsRefusal records parameters the client declined, and why.
@@ -50,27 +52,19 @@ struct ParamsRefusal {
   std::string reason;
 };
 
-// EpsilonSpent returns min(pings · ε1, ε∞) (0 when pings = 0), handling infinities.
-double EpsilonSpent(const LedgerEntry& entry);
-
-// LifetimeEpsilon returns Σ EpsilonSpent over `entries`.
-double LifetimeEpsilon(absl::Span<const LedgerEntry> entries);
-
-// LifetimeAfterPing returns the lifetime total if one more ping were encoded under
-// `params_version` with the given epsilons (a version not yet in `entries` is added).
-double LifetimeAfterPing(absl::Span<const LedgerEntry> entries, uint32_t params_version,
-                         double epsilon_one, double epsilon_inf);
+// PingCost returns the marginal loss of one more ping under a version whose spending so far is
+// `entry`: min((n+1)·ε1, ε∞) − spent, never negative; 0 once the spending is infinite.
+double PingCost(const LedgerEntry& entry, double epsilon_one, double epsilon_inf);
 
 class PrivacyLedger {
  public:
   virtual ~PrivacyLedger() = default;
 
-  // Entries returns the spending per params version, in the order versions were first used.
+  // Entries returns the spending per params version.
   virtual std::vector<LedgerEntry> Entries() const = 0;
 
-  // RecordPing counts one more ping under `params_version` (creating its entry).
-  virtual absl::Status RecordPing(uint32_t params_version, double epsilon_one,
-                                  double epsilon_inf) = 0;
+  // Charge adds one ping costing `epsilon` (>= 0, may be 0) under `params_version`.
+  virtual absl::Status Charge(uint32_t params_version, double epsilon) = 0;
 
   // RecordRefusal records that the client declined parameters.
   virtual absl::Status RecordRefusal(const ParamsRefusal& refusal) = 0;
@@ -78,9 +72,18 @@ class PrivacyLedger {
   // refusals returns how many refusals were recorded, ever.
   virtual uint64_t refusals() const = 0;
 
-  // LifetimeEpsilon and LifetimeAfterPing apply the free functions above to Entries().
-  double LifetimeEpsilon() const;
+  // LifetimeEpsilon returns the sum of epsilon_spent over Entries().
+  virtual double LifetimeEpsilon() const;
+
+  // Entry returns the entry of `params_version` (all zero but the version when absent).
+  LedgerEntry Entry(uint32_t params_version) const;
+
+  // LifetimeAfterPing returns the lifetime total if one more ping were encoded under
+  // `params_version` with these whole-ping epsilons.
   double LifetimeAfterPing(uint32_t params_version, double epsilon_one, double epsilon_inf) const;
+
+  // RecordPing charges one ping its PingCost.
+  absl::Status RecordPing(uint32_t params_version, double epsilon_one, double epsilon_inf);
 };
 
 // InMemoryPrivacyLedger keeps the entries and the most recent refusals in memory.
@@ -90,8 +93,7 @@ class InMemoryPrivacyLedger final : public PrivacyLedger {
   static constexpr size_t kKeptRefusals = 8;
 
   std::vector<LedgerEntry> Entries() const override { return entries_; }
-  absl::Status RecordPing(uint32_t params_version, double epsilon_one,
-                          double epsilon_inf) override;
+  absl::Status Charge(uint32_t params_version, double epsilon) override;
   absl::Status RecordRefusal(const ParamsRefusal& refusal) override;
   uint64_t refusals() const override { return refusals_; }
 

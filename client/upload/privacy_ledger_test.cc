@@ -10,22 +10,35 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-TEST(PrivacyLedgerTest, SpentIsTheSmallerOfComposedAndLongitudinal) {
-  EXPECT_DOUBLE_EQ(EpsilonSpent({.params_version = 1, .epsilon_one = 0.5, .epsilon_inf = 2.0,
-                                 .pings = 0}),
+TEST(PrivacyLedgerTest, PingsOfOneVersionCostTheSmallerOfComposedAndLongitudinal) {
+  InMemoryPrivacyLedger ledger;
+  // eps1 = 0.5, eps_inf = 2: spent after n pings is min(0.5 n, 2).
+  const double expected_spent[] = {0.5, 1.0, 1.5, 2.0, 2.0, 2.0};
+  for (double spent : expected_spent) {
+    ASSERT_TRUE(ledger.RecordPing(1, 0.5, 2.0).ok());
+    EXPECT_DOUBLE_EQ(ledger.Entry(1).epsilon_spent, spent);
+  }
+  EXPECT_EQ(ledger.Entry(1).pings, 6);
+  EXPECT_DOUBLE_EQ(ledger.LifetimeEpsilon(), 2.0);
+}
+
+TEST(PrivacyLedgerTest, CapIsReachedPartway) {
+  InMemoryPrivacyLedger ledger;
+  // eps1 = 0.75, eps_inf = 2: 0.75, 1.5, then 2 (a partial charge of 0.5), then nothing.
+  ASSERT_TRUE(ledger.RecordPing(1, 0.75, 2.0).ok());
+  ASSERT_TRUE(ledger.RecordPing(1, 0.75, 2.0).ok());
+  EXPECT_DOUBLE_EQ(PingCost(ledger.Entry(1), 0.75, 2.0), 0.5);
+  ASSERT_TRUE(ledger.RecordPing(1, 0.75, 2.0).ok());
+  EXPECT_DOUBLE_EQ(PingCost(ledger.Entry(1), 0.75, 2.0), 0.0);
+}
+
+TEST(PrivacyLedgerTest, InfinitiesAreHandled) {
+  // f = 0: no longitudinal bound, every ping costs eps1.
+  EXPECT_DOUBLE_EQ(PingCost({.params_version = 1, .pings = 9, .epsilon_spent = 4.5}, 0.5, kInf), 0.5);
+  // p* = 0: one ping is already unbounded.
+  EXPECT_TRUE(std::isinf(PingCost({.params_version = 1}, kInf, kInf)));
+  EXPECT_DOUBLE_EQ(PingCost({.params_version = 1, .pings = 1, .epsilon_spent = kInf}, kInf, kInf),
                    0.0);
-  EXPECT_DOUBLE_EQ(EpsilonSpent({.params_version = 1, .epsilon_one = 0.5, .epsilon_inf = 2.0,
-                                 .pings = 3}),
-                   1.5);
-  EXPECT_DOUBLE_EQ(EpsilonSpent({.params_version = 1, .epsilon_one = 0.5, .epsilon_inf = 2.0,
-                                 .pings = 100}),
-                   2.0);
-  // f = 0: no longitudinal bound; the loss grows with every ping.
-  EXPECT_DOUBLE_EQ(EpsilonSpent({.params_version = 1, .epsilon_one = 0.5, .epsilon_inf = kInf,
-                                 .pings = 10}),
-                   5.0);
-  EXPECT_TRUE(std::isinf(EpsilonSpent({.params_version = 1, .epsilon_one = kInf,
-                                       .epsilon_inf = kInf, .pings = 1})));
 }
 
 TEST(PrivacyLedgerTest, VersionsAddUp) {
@@ -33,13 +46,20 @@ TEST(PrivacyLedgerTest, VersionsAddUp) {
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(ledger.RecordPing(1, 0.5, 2.0).ok());
   ASSERT_TRUE(ledger.RecordPing(2, 0.25, 3.0).ok());
   ASSERT_EQ(ledger.Entries().size(), 2u);
-  EXPECT_EQ(ledger.Entries()[0].pings, 10);
   EXPECT_DOUBLE_EQ(ledger.LifetimeEpsilon(), 2.0 + 0.25);
   // One more ping under version 2 costs 0.25; under version 1 nothing (capped at 2.0); under a
   // new version 3 its epsilon_one.
   EXPECT_DOUBLE_EQ(ledger.LifetimeAfterPing(2, 0.25, 3.0), 2.5);
   EXPECT_DOUBLE_EQ(ledger.LifetimeAfterPing(1, 0.5, 2.0), 2.25);
   EXPECT_DOUBLE_EQ(ledger.LifetimeAfterPing(3, 1.0, 4.0), 3.25);
+}
+
+TEST(PrivacyLedgerTest, ChargeRejectsNegativeAndNan) {
+  InMemoryPrivacyLedger ledger;
+  EXPECT_EQ(ledger.Charge(1, -0.1).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ledger.Charge(1, std::nan("")).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(ledger.Charge(1, 0.0).ok());
+  EXPECT_EQ(ledger.Entry(1).pings, 1);
 }
 
 TEST(PrivacyLedgerTest, RefusalsAreCountedAndTheRecentOnesKept) {
