@@ -99,6 +99,34 @@ absl::StatusOr<PgResult> PgConnection::ExecPrepared(absl::string_view name, absl
                name);
 }
 
+absl::Status PgConnection::ExecOnce(absl::string_view name, absl::string_view sql) {
+  if (done_once_.contains(name)) return absl::OkStatus();
+  absl::Status s = Exec(sql).status();
+  if (s.ok()) done_once_.insert(std::string(name));
+  return s;
+}
+
+absl::Status PgConnection::CopyIn(absl::string_view copy_sql, absl::string_view data) {
+  PGresult* start = PQexec(conn_, std::string(copy_sql).c_str());
+  if (start == nullptr || PQresultStatus(start) != PGRES_COPY_IN) {
+    absl::StatusOr<PgResult> checked = Check(start, copy_sql.substr(0, 60));
+    return checked.ok() ? absl::InternalError("COPY did not enter COPY IN mode")
+                        : checked.status();
+  }
+  PQclear(start);
+  if (PQputCopyData(conn_, data.data(), static_cast<int>(data.size())) != 1 ||
+      PQputCopyEnd(conn_, nullptr) != 1) {
+    return absl::UnavailableError(
+        absl::StrCat("postgres: COPY data: ", Trimmed(PQerrorMessage(conn_))));
+  }
+  absl::Status status = absl::OkStatus();
+  for (PGresult* raw = PQgetResult(conn_); raw != nullptr; raw = PQgetResult(conn_)) {
+    absl::StatusOr<PgResult> result = Check(raw, copy_sql.substr(0, 60));
+    if (status.ok() && !result.ok()) status = result.status();
+  }
+  return status;
+}
+
 absl::Status PgConnection::ForEachRow(absl::string_view sql, const PgParams& params,
                                       absl::FunctionRef<absl::Status(const PgResult&)> fn) {
   if (!PQsendQueryParams(conn_, std::string(sql).c_str(), params.size(), params.types(),

@@ -95,6 +95,13 @@ class PgConnection {
   [[nodiscard]] absl::Status ForEachRow(absl::string_view sql, const PgParams& params,
                                         absl::FunctionRef<absl::Status(const PgResult&)> fn);
 
+  // ExecOnce runs `sql` (simple protocol) the first time it is called with `name` on this
+  // connection, e.g. to create a temporary table; call it outside a transaction.
+  [[nodiscard]] absl::Status ExecOnce(absl::string_view name, absl::string_view sql);
+
+  // CopyIn runs `copy_sql` (a COPY ... FROM STDIN) and sends `data` as its input.
+  [[nodiscard]] absl::Status CopyIn(absl::string_view copy_sql, absl::string_view data);
+
   // healthy is false once the connection is lost; such a connection must be discarded.
   bool healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
   // idle is true when no transaction is open (a pool only reuses idle connections).
@@ -108,6 +115,7 @@ class PgConnection {
 
   PGconn* conn_;
   absl::flat_hash_set<std::string> prepared_;
+  absl::flat_hash_set<std::string> done_once_;
 };
 
 }  // namespace pinning::aggregator::postgres

@@ -104,6 +104,37 @@ void PgParams::AddArray(const PgArray& array) {
   Add(ArrayTypeOf(array.element_type()), array.Encode());
 }
 
+PgCopyBinary::PgCopyBinary() {
+  data_.append("PGCOPY\n\377\r\n\0", 11);
+  AppendBigEndian32(data_, 0);  // flags: no OIDs
+  AppendBigEndian32(data_, 0);  // header extension length
+}
+
+void PgCopyBinary::StartRow(int16_t fields) {
+  data_.push_back(static_cast<char>(static_cast<uint16_t>(fields) >> 8));
+  data_.push_back(static_cast<char>(fields & 0xff));
+}
+
+void PgCopyBinary::AddInt4(int32_t v) {
+  AppendBigEndian32(data_, 4);
+  AppendBigEndian32(data_, static_cast<uint32_t>(v));
+}
+
+void PgCopyBinary::AddInt8(int64_t v) {
+  AppendBigEndian32(data_, 8);
+  AppendBigEndian64(data_, static_cast<uint64_t>(v));
+}
+
+void PgCopyBinary::AddBytes(absl::string_view v) {
+  AppendBigEndian32(data_, static_cast<uint32_t>(v.size()));
+  data_.append(v.data(), v.size());
+}
+
+std::string PgCopyBinary::Finish() {
+  data_.append("\xff\xff", 2);
+  return std::move(data_);
+}
+
 absl::StatusOr<int32_t> DecodeInt4(absl::string_view value) {
   if (value.size() != 4) {
     return absl::InternalError(absl::StrCat("int4 result has ", value.size(), " bytes"));

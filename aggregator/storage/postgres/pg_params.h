@@ -99,6 +99,24 @@ class PgParams {
   std::vector<uint32_t> types_;
 };
 
+// PgCopyBinary builds the input of `COPY ... FROM STDIN (FORMAT binary)`: a signature and
+// header, then per row a 2-byte field count and each field as a 4-byte length and its bytes, then
+// a -1 trailer (PostgreSQL documentation, COPY, "Binary Format").
+class PgCopyBinary {
+ public:
+  PgCopyBinary();
+  // StartRow begins a row of `fields` fields; the Add* calls that follow supply them in order.
+  void StartRow(int16_t fields);
+  void AddInt4(int32_t v);
+  void AddInt8(int64_t v);
+  void AddBytes(absl::string_view v);
+  // Finish appends the trailer and returns the data; the builder is spent.
+  std::string Finish();
+
+ private:
+  std::string data_;
+};
+
 // DecodeInt4 / DecodeInt8 / DecodeBool read a binary-format result value; INTERNAL when the
 // length is wrong (the query and the reader disagree on the type).
 absl::StatusOr<int32_t> DecodeInt4(absl::string_view value);

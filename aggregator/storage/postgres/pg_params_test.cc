@@ -62,6 +62,21 @@ TEST(PgParamsTest, ByteaAndEmptyArrays) {
   EXPECT_EQ(params.types()[1], 1009u);
 }
 
+TEST(PgParamsTest, CopyBinaryHasSignatureRowsAndTrailer) {
+  PgCopyBinary copy;
+  copy.StartRow(2);
+  copy.AddInt4(7);
+  copy.AddBytes("z");
+  EXPECT_EQ(Hex(copy.Finish()),
+            "5047434f50590aff0d0a00"  // PGCOPY\n\377\r\n\0
+            "00000000"                // flags
+            "00000000"                // header extension
+            "0002"                    // two fields
+            "0000000400000007"        // int4 7
+            "000000017a"              // bytea "z"
+            "ffff");                  // trailer
+}
+
 TEST(PgParamsTest, DecodersCheckLengthAndByteOrder) {
   EXPECT_EQ(*DecodeInt4(std::string("\xff\xff\xff\xfe", 4)), -2);
   EXPECT_EQ(*DecodeInt8(std::string("\x00\x00\x00\x01\x00\x00\x00\x02", 8)), (int64_t{1} << 32) + 2);
