@@ -286,10 +286,11 @@ uint32_t ClientStore::secret_generation() const {
 
 absl::Status ClientStore::ResetSecret(absl::string_view detail) {
   absl::MutexLock lock(&mu_);
+  store::ClientState before = state_;
   RETURN_IF_ERROR(NewSecretLocked(store::SECRET_REASON_RESET_BY_USER, detail));
   state_.clear_daily_state();
   state_.clear_pending_pings();
-  return absl::OkStatus();
+  return SaveOrRollBackLocked(std::move(before));
 }
 
 void ClientStore::SetVersions(uint32_t params_version, std::string catalog_version) {
@@ -321,57 +322,132 @@ std::optional<DailyState::Snapshot> ClientStore::daily_state() const {
   return *std::move(s);
 }
 
-void ClientStore::AddPendingPing(std::string serialized_ping) {
+absl::Status ClientStore::SaveOrRollBackLocked(store::ClientState before) {
+  absl::Status status = SaveLocked();
+  if (!status.ok()) state_ = std::move(before);
+  Cleanse(before.mutable_secret());
+  return status;
+}
+
+absl::Status ClientStore::Append(const v1::Ping& ping) {
+  if (ping.ping_id().size() != 16) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a ping id has 16 bytes, not ", ping.ping_id().size()));
+  }
   absl::MutexLock lock(&mu_);
-  state_.add_pending_pings(std::move(serialized_ping));
+  store::ClientState before = state_;
+  state_.add_pending_pings(ping.SerializeAsString());
   while (static_cast<size_t>(state_.pending_pings_size()) > options_.max_pending_pings) {
     state_.mutable_pending_pings()->erase(state_.mutable_pending_pings()->begin());
     state_.set_dropped_pings(state_.dropped_pings() + 1);
   }
+  return SaveOrRollBackLocked(std::move(before));
 }
 
-std::vector<std::string> ClientStore::pending_pings() const {
+absl::StatusOr<std::vector<v1::Ping>> ClientStore::Oldest(size_t n) const {
   absl::MutexLock lock(&mu_);
-  return {state_.pending_pings().begin(), state_.pending_pings().end()};
+  std::vector<v1::Ping> out;
+  for (const std::string& bytes : state_.pending_pings()) {
+    if (out.size() >= n) break;
+    v1::Ping ping;
+    if (!ping.ParseFromString(bytes)) {
+      return absl::DataLossError("a pending ping in the store does not parse");
+    }
+    out.push_back(std::move(ping));
+  }
+  return out;
 }
 
-void ClientStore::AcknowledgePendingPings(size_t count) {
+absl::Status ClientStore::Remove(absl::Span<const std::string> ping_ids) {
   absl::MutexLock lock(&mu_);
-  count = std::min(count, static_cast<size_t>(state_.pending_pings_size()));
+  store::ClientState before = state_;
   auto* pings = state_.mutable_pending_pings();
-  pings->erase(pings->begin(), pings->begin() + count);
+  const auto removed = [&](const std::string& bytes) {
+    v1::Ping ping;
+    return ping.ParseFromString(bytes) &&
+           std::find(ping_ids.begin(), ping_ids.end(), ping.ping_id()) != ping_ids.end();
+  };
+  pings->erase(std::remove_if(pings->begin(), pings->end(), removed), pings->end());
+  if (pings->size() == before.pending_pings_size()) {
+    Cleanse(before.mutable_secret());
+    return absl::OkStatus();  // Nothing to save.
+  }
+  return SaveOrRollBackLocked(std::move(before));
 }
 
-uint64_t ClientStore::dropped_pings() const {
+size_t ClientStore::size() const {
+  absl::MutexLock lock(&mu_);
+  return state_.pending_pings_size();
+}
+
+uint64_t ClientStore::dropped_overflow() const {
   absl::MutexLock lock(&mu_);
   return state_.dropped_pings();
 }
 
-absl::Status ClientStore::ChargeEpsilon(uint32_t params_version, double epsilon) {
-  if (!std::isfinite(epsilon) || epsilon < 0) {
-    return absl::InvalidArgumentError(absl::StrCat("epsilon must be finite and >= 0, not ",
-                                                   epsilon));
+std::vector<LedgerEntry> ClientStore::Entries() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<LedgerEntry> out;
+  for (const store::LedgerEntry& e : state_.ledger().entries()) {
+    if (e.secret_generation() != state_.secret_generation()) continue;
+    out.push_back({.params_version = e.params_version(),
+                   .pings = static_cast<int64_t>(e.pings()),
+                   .epsilon_spent = e.epsilon_spent()});
+  }
+  return out;
+}
+
+double ClientStore::LifetimeEpsilon() const {
+  absl::MutexLock lock(&mu_);
+  return state_.ledger().lifetime_epsilon();
+}
+
+absl::Status ClientStore::Charge(uint32_t params_version, double epsilon) {
+  if (std::isnan(epsilon) || epsilon < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot charge epsilon ", epsilon));
   }
   absl::MutexLock lock(&mu_);
+  store::ClientState before = state_;
   store::PrivacyLedger* ledger = state_.mutable_ledger();
-  auto* entries = ledger->mutable_entries();
-  auto it = std::lower_bound(entries->begin(), entries->end(), params_version,
-                             [](const store::LedgerEntry& e, uint32_t v) {
-                               return e.params_version() < v;
-                             });
-  if (it == entries->end() || it->params_version() != params_version) {
-    store::LedgerEntry entry;
-    entry.set_params_version(params_version);
-    const int position = it - entries->begin();
-    *entries->Add() = entry;
-    // Move the new entry into its sorted position.
-    for (int i = entries->size() - 1; i > position; --i) entries->SwapElements(i, i - 1);
-    it = entries->begin() + position;
+  store::LedgerEntry* entry = nullptr;
+  for (store::LedgerEntry& e : *ledger->mutable_entries()) {
+    if (e.params_version() == params_version &&
+        e.secret_generation() == state_.secret_generation()) {
+      entry = &e;
+    }
   }
-  it->set_pings(it->pings() + 1);
-  it->set_epsilon_spent(it->epsilon_spent() + epsilon);
+  if (entry == nullptr) {
+    entry = ledger->add_entries();
+    entry->set_params_version(params_version);
+    entry->set_secret_generation(state_.secret_generation());
+  }
+  entry->set_pings(entry->pings() + 1);
+  entry->set_epsilon_spent(entry->epsilon_spent() + epsilon);
   ledger->set_lifetime_epsilon(ledger->lifetime_epsilon() + epsilon);
-  return absl::OkStatus();
+  return SaveOrRollBackLocked(std::move(before));
+}
+
+absl::Status ClientStore::RecordRefusal(const ParamsRefusal& refusal) {
+  absl::MutexLock lock(&mu_);
+  store::ClientState before = state_;
+  store::PrivacyLedger* ledger = state_.mutable_ledger();
+  ledger->set_refusals(ledger->refusals() + 1);
+  store::StoredRefusal* stored = ledger->add_recent_refusals();
+  stored->set_params_version(refusal.params_version);
+  stored->set_epsilon_one(refusal.epsilon_one);
+  stored->set_epsilon_inf(refusal.epsilon_inf);
+  stored->set_lifetime_before(refusal.lifetime_before);
+  stored->set_budget(refusal.budget);
+  stored->set_reason(refusal.reason);
+  while (ledger->recent_refusals_size() > kKeptRefusals) {
+    ledger->mutable_recent_refusals()->erase(ledger->mutable_recent_refusals()->begin());
+  }
+  return SaveOrRollBackLocked(std::move(before));
+}
+
+uint64_t ClientStore::refusals() const {
+  absl::MutexLock lock(&mu_);
+  return state_.ledger().refusals();
 }
 
 store::PrivacyLedger ClientStore::ledger() const {

@@ -2,7 +2,10 @@
 //
 // It holds the 32-byte client secret that keys the memoized PRR (DESIGN §4), the last params
 // and catalog versions, the daily state (open day and finished days not yet encoded), pending
-// pings (bounded; the oldest are dropped first and counted) and the privacy ledger.
+// pings (serialized, bounded; the oldest are dropped first and counted) and the privacy ledger
+// (epsilon spent per params version and secret, the lifetime total, every secret ever made and
+// why, refused parameters). It is the durable implementation of the uploader's PendingPings and
+// PrivacyLedger interfaces (client/upload/): their mutations are saved before they return.
 //
 // File format 1 (all integers little-endian):
 //   offset  0: magic "PTCLSTOR" (8 bytes)
@@ -25,8 +28,10 @@
 //
 //   ASSIGN_OR_RETURN(std::unique_ptr<ClientStore> store,
 //                    ClientStore::Open(profile_dir + "/pinning.store", {}));
-//   store->AddPendingPing(ping.SerializeAsString());
-//   RETURN_IF_ERROR(store->ChargeEpsilon(params_version, epsilon_one));
+//   // Charge the ledger before queueing, so a crash never leaves an uncharged ping.
+//   RETURN_IF_ERROR(store->RecordPing(params_version, epsilon_one, epsilon_inf));  // Charge()s
+//   RETURN_IF_ERROR(store->Append(ping));
+//   store->SetDailyState(daily_state.GetSnapshot());
 //   RETURN_IF_ERROR(store->Save());
 //
 // Thread safety: all methods may be called concurrently. Only one process may use a store file
@@ -48,8 +53,12 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "client/client_store.pb.h"
 #include "client/daily_state.h"
+#include "client/upload/pending_pings.h"
+#include "client/upload/privacy_ledger.h"
+#include "proto/ping.pb.h"
 
 namespace pinning::client {
 
@@ -95,7 +104,7 @@ struct StoreOpenReport {
   std::string detail;
 };
 
-class ClientStore {
+class ClientStore final : public PendingPings, public PrivacyLedger {
  public:
   // Open loads or creates the store at `path` (see the file comment). A created or recovered
   // store is saved before Open returns, so the secret in use is always durable.
@@ -103,7 +112,7 @@ class ClientStore {
   static absl::StatusOr<std::unique_ptr<ClientStore>> Open(std::string path,
                                                            ClientStoreOptions options);
 
-  ~ClientStore();
+  ~ClientStore() override;
   ClientStore(const ClientStore&) = delete;
   ClientStore& operator=(const ClientStore&) = delete;
 
@@ -114,30 +123,39 @@ class ClientStore {
   uint32_t secret_generation() const;
 
   // ResetSecret makes a new secret at the user's request (clearing telemetry data), drops the
-  // daily state and pending pings, and records SECRET_REASON_RESET_BY_USER in the ledger.
+  // daily state and pending pings, records SECRET_REASON_RESET_BY_USER in the ledger and saves.
+  // Ledger entries are kept: what was sent stays spent.
   absl::Status ResetSecret(absl::string_view detail);
 
-  // Versions last received from the params service.
+  // Versions last received from the params service (saved by the next Save).
   void SetVersions(uint32_t params_version, std::string catalog_version);
   uint32_t params_version() const;
   std::string catalog_version() const;
 
-  // The persisted daily state, or nullopt before the first one is stored.
+  // The persisted daily state (saved by the next Save), or nullopt before one is stored.
   void SetDailyState(const DailyState::Snapshot& snapshot);
   std::optional<DailyState::Snapshot> daily_state() const;
 
-  // AddPendingPing queues a serialized ping, dropping (and counting) the oldest beyond
-  // max_pending_pings.
-  void AddPendingPing(std::string serialized_ping);
-  std::vector<std::string> pending_pings() const;
-  // AcknowledgePendingPings removes the oldest `count` pending pings (after they were
-  // delivered).
-  void AcknowledgePendingPings(size_t count);
-  uint64_t dropped_pings() const;
+  // PendingPings, durably: Append and Remove save before returning; on a save error the queue
+  // is left as it was. Append requires a 16-byte ping id (INVALID_ARGUMENT otherwise).
+  absl::Status Append(const v1::Ping& ping) override;
+  absl::StatusOr<std::vector<v1::Ping>> Oldest(size_t n) const override;
+  absl::Status Remove(absl::Span<const std::string> ping_ids) override;
+  size_t size() const override;
+  size_t capacity() const override { return options_.max_pending_pings; }
+  uint64_t dropped_overflow() const override;
 
-  // ChargeEpsilon adds one ping's epsilon under `params_version` to the ledger.
-  // Errors: INVALID_ARGUMENT for a negative or non-finite epsilon.
-  absl::Status ChargeEpsilon(uint32_t params_version, double epsilon);
+  // PrivacyLedger, durably. A new secret re-randomizes the memoized PRR, so the marginal cost of
+  // a ping depends only on the spending under the current secret: Entries() lists the current
+  // secret generation's entries, while LifetimeEpsilon() sums every generation's spending.
+  // Errors of Charge: INVALID_ARGUMENT for a NaN or negative epsilon.
+  std::vector<LedgerEntry> Entries() const override;
+  absl::Status Charge(uint32_t params_version, double epsilon) override;
+  absl::Status RecordRefusal(const ParamsRefusal& refusal) override;
+  uint64_t refusals() const override;
+  double LifetimeEpsilon() const override;
+
+  // ledger is the whole stored ledger (secret events, history_lost, recent refusals).
   store::PrivacyLedger ledger() const;
 
   // events are the store's recovery events, oldest first.
@@ -148,6 +166,9 @@ class ClientStore {
 
   const std::string& path() const { return path_; }
 
+  // The most recent refusals kept in the ledger (older ones are only counted).
+  static constexpr int kKeptRefusals = 8;
+
  private:
   ClientStore(std::string path, ClientStoreOptions options)
       : path_(std::move(path)), options_(std::move(options)) {}
@@ -156,6 +177,8 @@ class ClientStore {
   void AddEventLocked(std::string description) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string TodayLocked() const;
   absl::Status SaveLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Saves after a mutation; on failure restores `before`.
+  absl::Status SaveOrRollBackLocked(store::ClientState before) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string path_;
   const ClientStoreOptions options_;

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -27,6 +28,26 @@ using ::privacy::PinsetState;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
+
+// A ping whose id is `tag` padded to 16 bytes and whose day is `tag`.
+v1::Ping MakePing(const std::string& tag) {
+  v1::Ping ping;
+  std::string id = tag;
+  id.resize(16, '.');
+  ping.set_ping_id(id);
+  ping.set_day(tag);
+  return ping;
+}
+
+std::vector<std::string> PendingTags(const ClientStore& store) {
+  absl::StatusOr<std::vector<v1::Ping>> pings = store.Oldest(1000);
+  EXPECT_TRUE(pings.ok()) << pings.status();
+  std::vector<std::string> tags;
+  if (pings.ok()) {
+    for (const v1::Ping& p : *pings) tags.push_back(p.day());
+  }
+  return tags;
+}
 
 class ClientStoreTest : public ::testing::Test {
  protected:
@@ -111,9 +132,9 @@ TEST_F(ClientStoreTest, EverythingRoundTrips) {
     auto store = MustOpen();
     store->SetVersions(7, "cat-2");
     store->SetDailyState(snapshot);
-    store->AddPendingPing("ping-1");
-    store->AddPendingPing(std::string("ping\0two", 8));
-    ASSERT_TRUE(store->ChargeEpsilon(7, 1.5).ok());
+    ASSERT_TRUE(store->RecordPing(7, 0.5, 1.5).ok());
+    ASSERT_TRUE(store->Append(MakePing("ping-1")).ok());
+    ASSERT_TRUE(store->Append(MakePing("ping-2")).ok());
     ASSERT_TRUE(store->Save().ok());
   }
   auto store = MustOpen();
@@ -128,8 +149,11 @@ TEST_F(ClientStoreTest, EverythingRoundTrips) {
   EXPECT_EQ(back->finished_days, snapshot.finished_days);
   EXPECT_EQ(back->next_catalog, snapshot.next_catalog);
   EXPECT_EQ(back->dropped_days, 4u);
-  EXPECT_THAT(store->pending_pings(), ElementsAre("ping-1", std::string("ping\0two", 8)));
-  EXPECT_EQ(store->ledger().lifetime_epsilon(), 1.5);
+  EXPECT_THAT(PendingTags(*store), ElementsAre("ping-1", "ping-2"));
+  ASSERT_THAT(store->Entries(), SizeIs(1));
+  EXPECT_EQ(store->Entries()[0].pings, 1);
+  EXPECT_EQ(store->Entries()[0].epsilon_spent, 0.5);
+  EXPECT_EQ(store->LifetimeEpsilon(), 0.5);
   // The snapshot restores into a working DailyState.
   EXPECT_TRUE(DailyState::Restore(*back, [] { return absl::FromUnixSeconds(1723075200); }).ok());
 }
@@ -138,40 +162,108 @@ TEST_F(ClientStoreTest, PendingPingsAreBoundedOldestDroppedFirst) {
   ClientStoreOptions options = Options();
   options.max_pending_pings = 3;
   auto store = MustOpen(options);
-  for (int i = 1; i <= 5; ++i) store->AddPendingPing(absl::StrCat("p", i));
-  EXPECT_THAT(store->pending_pings(), ElementsAre("p3", "p4", "p5"));
-  EXPECT_EQ(store->dropped_pings(), 2u);
-  store->AcknowledgePendingPings(2);
-  EXPECT_THAT(store->pending_pings(), ElementsAre("p5"));
-  store->AcknowledgePendingPings(10);
-  EXPECT_TRUE(store->pending_pings().empty());
-  ASSERT_TRUE(store->Save().ok());
-  EXPECT_EQ(MustOpen(options)->dropped_pings(), 2u);
+  EXPECT_EQ(store->capacity(), 3u);
+  for (int i = 1; i <= 5; ++i) ASSERT_TRUE(store->Append(MakePing(absl::StrCat("p", i))).ok());
+  EXPECT_THAT(PendingTags(*store), ElementsAre("p3", "p4", "p5"));
+  EXPECT_EQ(store->size(), 3u);
+  EXPECT_EQ(store->dropped_overflow(), 2u);
+  absl::StatusOr<std::vector<v1::Ping>> oldest = store->Oldest(2);
+  ASSERT_TRUE(oldest.ok());
+  ASSERT_THAT(*oldest, SizeIs(2));
+  EXPECT_EQ((*oldest)[0].day(), "p3");
+  // Remove by id; unknown ids are ignored.
+  ASSERT_TRUE(store->Remove({MakePing("p4").ping_id(), MakePing("zz").ping_id()}).ok());
+  EXPECT_THAT(PendingTags(*store), ElementsAre("p3", "p5"));
+  // Appends and removals are durable without an explicit Save.
+  store.reset();
+  auto reopened = MustOpen(options);
+  EXPECT_THAT(PendingTags(*reopened), ElementsAre("p3", "p5"));
+  EXPECT_EQ(reopened->dropped_overflow(), 2u);
+  v1::Ping no_id = MakePing("x");
+  no_id.set_ping_id("short");
+  EXPECT_EQ(reopened->Append(no_id).code(), absl::StatusCode::kInvalidArgument);
 }
 
-TEST_F(ClientStoreTest, LedgerChargesPerParamsVersion) {
+TEST_F(ClientStoreTest, FailedSaveLeavesTheQueueAsItWas) {
   auto store = MustOpen();
-  ASSERT_TRUE(store->ChargeEpsilon(3, 0.5).ok());
-  ASSERT_TRUE(store->ChargeEpsilon(1, 0.25).ok());
-  ASSERT_TRUE(store->ChargeEpsilon(3, 0.5).ok());
-  ASSERT_TRUE(store->ChargeEpsilon(2, 0).ok());
-  EXPECT_EQ(store->ChargeEpsilon(3, -1).code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(store->ChargeEpsilon(3, std::nan("")).code(), absl::StatusCode::kInvalidArgument);
-  const store::PrivacyLedger ledger = store->ledger();
-  ASSERT_THAT(ledger.entries(), SizeIs(3));
-  EXPECT_EQ(ledger.entries(0).params_version(), 1u);
-  EXPECT_EQ(ledger.entries(0).pings(), 1u);
-  EXPECT_EQ(ledger.entries(1).params_version(), 2u);
-  EXPECT_EQ(ledger.entries(2).params_version(), 3u);
-  EXPECT_EQ(ledger.entries(2).pings(), 2u);
-  EXPECT_EQ(ledger.entries(2).epsilon_spent(), 1.0);
-  EXPECT_EQ(ledger.lifetime_epsilon(), 1.25);
+  ASSERT_TRUE(store->Append(MakePing("kept")).ok());
+  // A directory where the temporary file must go makes the next save fail (file modes would
+  // not stop a test running as root).
+  ASSERT_EQ(mkdir((path_ + ".tmp").c_str(), 0700), 0);
+  EXPECT_FALSE(store->Append(MakePing("lost")).ok());
+  EXPECT_THAT(PendingTags(*store), ElementsAre("kept"));
+  EXPECT_FALSE(store->Charge(1, 1).ok());
+  EXPECT_TRUE(store->Entries().empty());
+  EXPECT_EQ(store->LifetimeEpsilon(), 0);
+  ASSERT_EQ(rmdir((path_ + ".tmp").c_str()), 0);
+  ASSERT_TRUE(store->Append(MakePing("later")).ok());
+  EXPECT_THAT(PendingTags(*MustOpen()), ElementsAre("kept", "later"));
+}
+
+TEST_F(ClientStoreTest, LedgerChargesPerParamsVersionAndLifetime) {
+  auto store = MustOpen();
+  ASSERT_TRUE(store->Charge(3, 0.5).ok());
+  ASSERT_TRUE(store->Charge(1, 0.25).ok());
+  ASSERT_TRUE(store->Charge(3, 0.5).ok());
+  ASSERT_TRUE(store->Charge(2, 0).ok());
+  EXPECT_EQ(store->Charge(3, -1).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->Charge(3, std::nan("")).code(), absl::StatusCode::kInvalidArgument);
+  std::vector<LedgerEntry> entries = store->Entries();
+  ASSERT_THAT(entries, SizeIs(3));
+  EXPECT_EQ(entries[0].params_version, 3u);
+  EXPECT_EQ(entries[0].pings, 2);
+  EXPECT_EQ(entries[0].epsilon_spent, 1.0);
+  EXPECT_EQ(entries[1].params_version, 1u);
+  EXPECT_EQ(entries[2].params_version, 2u);
+  EXPECT_EQ(store->LifetimeEpsilon(), 1.25);
+  store.reset();
+  EXPECT_EQ(MustOpen()->LifetimeEpsilon(), 1.25) << "charges are durable";
+}
+
+TEST_F(ClientStoreTest, RecordPingChargesTheMarginalCostPerSecret) {
+  auto store = MustOpen();
+  // eps1 = 0.5, epsinf = 1.2: the spending of n pings is min(n * 0.5, 1.2).
+  for (double expected : {0.5, 1.0, 1.2, 1.2}) {
+    ASSERT_TRUE(store->RecordPing(3, 0.5, 1.2).ok());
+    EXPECT_DOUBLE_EQ(store->LifetimeEpsilon(), expected);
+  }
+  EXPECT_DOUBLE_EQ(store->LifetimeAfterPing(3, 0.5, 1.2), 1.2) << "the PRR is spent already";
+  EXPECT_DOUBLE_EQ(store->LifetimeAfterPing(4, 0.5, 1.2), 1.7) << "a new version adds";
+
+  // A new secret re-randomizes the PRR: its pings cost again, and the lifetime total keeps the
+  // old secret's spending.
+  ASSERT_TRUE(store->ResetSecret("user reset").ok());
+  EXPECT_TRUE(store->Entries().empty());
+  EXPECT_DOUBLE_EQ(store->LifetimeEpsilon(), 1.2);
+  ASSERT_TRUE(store->RecordPing(3, 0.5, 1.2).ok());
+  EXPECT_DOUBLE_EQ(store->LifetimeEpsilon(), 1.7);
+  ASSERT_THAT(store->Entries(), SizeIs(1));
+  EXPECT_EQ(store->Entries()[0].pings, 1);
+  EXPECT_EQ(store->ledger().entries_size(), 2) << "both generations are kept";
+
+  // Refusals are counted and the recent ones kept.
+  for (int i = 0; i < ClientStore::kKeptRefusals + 2; ++i) {
+    ASSERT_TRUE(store->RecordRefusal({.params_version = static_cast<uint32_t>(10 + i),
+                                      .epsilon_one = 9,
+                                      .epsilon_inf = 90,
+                                      .lifetime_before = 1.7,
+                                      .budget = 5,
+                                      .reason = "over budget"})
+                    .ok());
+  }
+  store.reset();
+  auto reopened = MustOpen();
+  EXPECT_EQ(reopened->refusals(), static_cast<uint64_t>(ClientStore::kKeptRefusals + 2));
+  const store::PrivacyLedger ledger = reopened->ledger();
+  ASSERT_EQ(ledger.recent_refusals_size(), ClientStore::kKeptRefusals);
+  EXPECT_EQ(ledger.recent_refusals(0).params_version(), 12u);
+  EXPECT_EQ(ledger.recent_refusals(0).reason(), "over budget");
+  EXPECT_DOUBLE_EQ(reopened->LifetimeEpsilon(), 1.7);
 }
 
 TEST_F(ClientStoreTest, FileFormatHeaderAndChecksum) {
   auto store = MustOpen();
-  store->AddPendingPing("x");
-  ASSERT_TRUE(store->Save().ok());
+  ASSERT_TRUE(store->Append(MakePing("x")).ok());
   const std::string bytes = Bytes(path_);
   ASSERT_GT(bytes.size(), 52u);
   EXPECT_EQ(bytes.substr(0, 8), "PTCLSTOR");
@@ -188,9 +280,8 @@ TEST_F(ClientStoreTest, FileFormatHeaderAndChecksum) {
 
 TEST_F(ClientStoreTest, DetectsEveryTruncationExtensionAndBitFlip) {
   auto store = MustOpen();
-  store->AddPendingPing("some pending ping bytes");
-  ASSERT_TRUE(store->ChargeEpsilon(1, 0.7).ok());
-  ASSERT_TRUE(store->Save().ok());
+  ASSERT_TRUE(store->Append(MakePing("some pending ping")).ok());
+  ASSERT_TRUE(store->Charge(1, 0.7).ok());
   const std::string good = Bytes(path_);
   ASSERT_TRUE(DecodeStoreFile(good).ok());
   for (size_t n = 0; n < good.size(); ++n) {
@@ -212,8 +303,7 @@ TEST_F(ClientStoreTest, DetectsEveryTruncationExtensionAndBitFlip) {
 TEST_F(ClientStoreTest, KillBetweenWriteAndRenameLeavesTheOldFile) {
   {
     auto store = MustOpen();
-    store->AddPendingPing("old");
-    ASSERT_TRUE(store->Save().ok());
+    ASSERT_TRUE(store->Append(MakePing("old")).ok());
   }
   const std::string old_bytes = Bytes(path_);
   const ClientSecret secret = MustOpen()->secret();
@@ -231,8 +321,7 @@ TEST_F(ClientStoreTest, KillBetweenWriteAndRenameLeavesTheOldFile) {
     };
     absl::StatusOr<std::unique_ptr<ClientStore>> store = ClientStore::Open(path_, options);
     if (!store.ok()) _exit(2);
-    (*store)->AddPendingPing("new");
-    (void)(*store)->Save();
+    (void)(*store)->Append(MakePing("new"));
     _exit(3);  // Not reached.
   }
   char byte = 0;
@@ -249,10 +338,9 @@ TEST_F(ClientStoreTest, KillBetweenWriteAndRenameLeavesTheOldFile) {
   auto store = MustOpen();
   EXPECT_EQ(store->open_report().outcome, StoreOpenOutcome::kLoaded);
   EXPECT_EQ(store->secret(), secret);
-  EXPECT_THAT(store->pending_pings(), ElementsAre("old"));
-  store->AddPendingPing("after");
-  ASSERT_TRUE(store->Save().ok());
-  EXPECT_THAT(MustOpen()->pending_pings(), ElementsAre("old", "after"));
+  EXPECT_THAT(PendingTags(*store), ElementsAre("old"));
+  ASSERT_TRUE(store->Append(MakePing("after")).ok());
+  EXPECT_THAT(PendingTags(*MustOpen()), ElementsAre("old", "after"));
   EXPECT_FALSE(FileExists(path_ + ".tmp"));
 }
 
@@ -261,10 +349,8 @@ TEST_F(ClientStoreTest, CorruptStoreRecoversFromBackupWithTheSameSecret) {
   {
     auto store = MustOpen();
     secret = store->secret();
-    store->AddPendingPing("first");
-    ASSERT_TRUE(store->Save().ok());  // The created file becomes the backup.
-    store->AddPendingPing("second");
-    ASSERT_TRUE(store->Save().ok());
+    ASSERT_TRUE(store->Append(MakePing("first")).ok());  // The created file becomes the backup.
+    ASSERT_TRUE(store->Append(MakePing("second")).ok());
   }
   EXPECT_EQ(Mode(path_ + ".bak"), 0600u);
   std::string bytes = Bytes(path_);
@@ -276,7 +362,7 @@ TEST_F(ClientStoreTest, CorruptStoreRecoversFromBackupWithTheSameSecret) {
   EXPECT_THAT(store->open_report().detail, HasSubstr("checksum mismatch"));
   EXPECT_EQ(store->secret(), secret) << "no re-randomization";
   EXPECT_EQ(store->secret_generation(), 1u);
-  EXPECT_THAT(store->pending_pings(), ElementsAre("first")) << "the backup's state";
+  EXPECT_THAT(PendingTags(*store), ElementsAre("first")) << "the backup's state";
   EXPECT_EQ(Bytes(path_ + ".corrupt"), bytes) << "kept for diagnosis";
   ASSERT_THAT(store->events(), SizeIs(1));
   EXPECT_THAT(store->events()[0].description(), HasSubstr("recovered from backup"));
@@ -305,8 +391,7 @@ TEST_F(ClientStoreTest, UnrecoverableStoreMakesARecordedNewSecret) {
   {
     auto store = MustOpen();
     secret = store->secret();
-    ASSERT_TRUE(store->ChargeEpsilon(1, 2.0).ok());
-    ASSERT_TRUE(store->Save().ok());
+    ASSERT_TRUE(store->Charge(1, 2.0).ok());
   }
   const std::string bytes = Bytes(path_);
   WriteBytes(path_, bytes.substr(0, bytes.size() / 2));  // Truncated.
@@ -327,7 +412,8 @@ TEST_F(ClientStoreTest, UnrecoverableStoreMakesARecordedNewSecret) {
   EXPECT_NE(store->secret(), secret);
   const store::PrivacyLedger ledger = store->ledger();
   EXPECT_TRUE(ledger.history_lost());
-  EXPECT_EQ(ledger.lifetime_epsilon(), 0.0) << "the lost spending is not invented";
+  EXPECT_TRUE(ledger.entries().empty()) << "the lost spending is not invented";
+  EXPECT_EQ(ledger.lifetime_epsilon(), 0.0);
   ASSERT_THAT(ledger.secret_events(), SizeIs(1));
   EXPECT_EQ(ledger.secret_events(0).reason(), SECRET_REASON_STORE_CORRUPTED);
   EXPECT_THAT(ledger.secret_events(0).detail(), HasSubstr("length mismatch"));
@@ -353,11 +439,12 @@ TEST_F(ClientStoreTest, NewerFormatIsRefusedAndNeverOverwritten) {
 TEST_F(ClientStoreTest, ResetSecretIsRecorded) {
   auto store = MustOpen();
   const ClientSecret first = store->secret();
-  store->AddPendingPing("p");
+  ASSERT_TRUE(store->Append(MakePing("p")).ok());
   ASSERT_TRUE(store->ResetSecret("user cleared browsing data").ok());
   EXPECT_NE(store->secret(), first);
   EXPECT_EQ(store->secret_generation(), 2u);
-  EXPECT_TRUE(store->pending_pings().empty());
+  EXPECT_EQ(store->size(), 0u);
+  EXPECT_EQ(MustOpen()->secret(), store->secret()) << "saved at once";
   const store::PrivacyLedger ledger = store->ledger();
   ASSERT_THAT(ledger.secret_events(), SizeIs(2));
   EXPECT_EQ(ledger.secret_events(1).reason(), SECRET_REASON_RESET_BY_USER);
