@@ -101,31 +101,52 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Load(CountStore* store,
   if (!options.now) options.now = [] { return absl::Now(); };
   std::unique_ptr<Registry> registry(new Registry(store, std::move(options)));
 
-  absl::StatusOr<std::vector<v1::ParamsVersion>> params = store->ListParamsVersions();
-  if (!params.ok()) return params.status();
-  absl::StatusOr<std::vector<std::string>> catalog_versions = store->ListCatalogVersions();
-  if (!catalog_versions.ok()) return catalog_versions.status();
-
-  absl::MutexLock lock(&registry->mu_);
-  for (const std::string& version : *catalog_versions) {
-    absl::StatusOr<v1::Catalog> catalog = store->GetCatalog(version);
-    if (!catalog.ok()) return catalog.status();
-    registry->catalogs_[version] = std::make_shared<const v1::Catalog>(*std::move(catalog));
-    registry->newest_catalog_ = version;
-  }
-  for (v1::ParamsVersion& version : *params) {
-    if (version.version() != registry->params_.size() + 1) {
-      return absl::DataLossError(absl::StrCat("stored params versions are not 1..n: found ",
-                                              version.version(), " after ",
-                                              registry->params_.size()));
-    }
-    registry->params_.push_back(std::move(version));
+  {
+    absl::MutexLock publish_lock(&registry->publish_mu_);
+    if (absl::Status s = registry->RefreshLocked(); !s.ok()) return s;
   }
   return registry;
 }
 
+absl::Status Registry::Refresh() {
+  absl::MutexLock publish_lock(&publish_mu_);
+  return RefreshLocked();
+}
+
+absl::Status Registry::RefreshLocked() {
+  // Catalogs first: a params version never refers to a catalog the registry does not hold.
+  absl::StatusOr<std::vector<std::string>> catalog_versions = store_->ListCatalogVersions();
+  if (!catalog_versions.ok()) return catalog_versions.status();
+  std::vector<std::pair<std::string, std::shared_ptr<const v1::Catalog>>> new_catalogs;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    for (const std::string& version : *catalog_versions) {
+      if (!catalogs_.contains(version)) new_catalogs.emplace_back(version, nullptr);
+    }
+  }
+  for (auto& [version, catalog] : new_catalogs) {
+    absl::StatusOr<v1::Catalog> loaded = store_->GetCatalog(version);
+    if (!loaded.ok()) return loaded.status();
+    catalog = std::make_shared<const v1::Catalog>(*std::move(loaded));
+  }
+  absl::StatusOr<std::vector<v1::ParamsVersion>> params = store_->ListParamsVersions();
+  if (!params.ok()) return params.status();
+  for (size_t i = 0; i < params->size(); ++i) {
+    if ((*params)[i].version() != i + 1) {
+      return absl::DataLossError(absl::StrCat("stored params versions are not 1..n: found ",
+                                              (*params)[i].version(), " at position ", i + 1));
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  for (auto& [version, catalog] : new_catalogs) catalogs_[version] = std::move(catalog);
+  if (!catalog_versions->empty()) newest_catalog_ = catalog_versions->back();
+  for (size_t i = params_.size(); i < params->size(); ++i) params_.push_back((*params)[i]);
+  return absl::OkStatus();
+}
+
 std::optional<ParamsInfo> Registry::Params(uint32_t version) const {
   absl::ReaderMutexLock lock(&mu_);
+  if (version > params_.size()) missed_lookup_.store(true, std::memory_order_relaxed);
   if (version == 0 || version > params_.size()) return std::nullopt;
   const v1::ParamsVersion& p = params_[version - 1];
   ParamsInfo info;
@@ -139,7 +160,10 @@ std::optional<ParamsInfo> Registry::Params(uint32_t version) const {
 std::optional<uint32_t> Registry::CatalogSize(absl::string_view catalog_version) const {
   absl::ReaderMutexLock lock(&mu_);
   auto it = catalogs_.find(catalog_version);
-  if (it == catalogs_.end()) return std::nullopt;
+  if (it == catalogs_.end()) {
+    missed_lookup_.store(true, std::memory_order_relaxed);
+    return std::nullopt;
+  }
   return static_cast<uint32_t>(it->second->pinsets_size());
 }
 
@@ -272,31 +296,41 @@ absl::StatusOr<v1::ParamsVersion> Registry::PublishParams(const v1::Randomizatio
                                                           absl::string_view catalog_version,
                                                           absl::string_view note,
                                                           absl::string_view actor) {
+  // Another replica sharing the store may take the next number first; then reload and retry.
+  constexpr int kAttempts = 5;
   absl::MutexLock publish_lock(&publish_mu_);
-  v1::ParamsVersion published;
-  std::string old_value = "null";
-  {
-    absl::ReaderMutexLock lock(&mu_);
-    absl::StatusOr<v1::ParamsVersion> evaluated = EvaluateLocked(params, catalog_version);
-    if (!evaluated.ok()) return evaluated.status();
-    published = *std::move(evaluated);
-    published.set_version(static_cast<uint32_t>(params_.size() + 1));
-    if (!params_.empty()) old_value = ToJson(params_.back());
-  }
-  if (absl::Status s = CheckCeilings(published); !s.ok()) return s;
-  *published.mutable_published_at() = ToTimestamp(options_.now());
-  published.set_published_by(std::string(actor));
-  published.set_note(std::string(note));
+  for (int attempt = 1;; ++attempt) {
+    v1::ParamsVersion published;
+    std::string old_value = "null";
+    {
+      absl::ReaderMutexLock lock(&mu_);
+      absl::StatusOr<v1::ParamsVersion> evaluated = EvaluateLocked(params, catalog_version);
+      if (!evaluated.ok()) return evaluated.status();
+      published = *std::move(evaluated);
+      published.set_version(static_cast<uint32_t>(params_.size() + 1));
+      if (!params_.empty()) old_value = ToJson(params_.back());
+    }
+    if (absl::Status s = CheckCeilings(published); !s.ok()) return s;
+    *published.mutable_published_at() = ToTimestamp(options_.now());
+    published.set_published_by(std::string(actor));
+    published.set_note(std::string(note));
 
-  // Persist before making it visible: a version pings may use is always stored.
-  if (absl::Status s = store_->PutParamsVersion(published); !s.ok()) return s;
-  if (absl::Status s = AddAudit(actor, "publish_params", std::move(old_value), ToJson(published));
-      !s.ok()) {
-    return s;
+    // Persist before making it visible: a version pings may use is always stored.
+    absl::Status put = store_->PutParamsVersion(published);
+    if (put.code() == absl::StatusCode::kAlreadyExists && attempt < kAttempts) {
+      if (absl::Status s = RefreshLocked(); !s.ok()) return s;
+      continue;
+    }
+    if (!put.ok()) return put;
+    if (absl::Status s =
+            AddAudit(actor, "publish_params", std::move(old_value), ToJson(published));
+        !s.ok()) {
+      return s;
+    }
+    absl::MutexLock lock(&mu_);
+    params_.push_back(published);
+    return published;
   }
-  absl::MutexLock lock(&mu_);
-  params_.push_back(published);
-  return published;
 }
 
 absl::StatusOr<std::string> Registry::PublishCatalog(v1::Catalog catalog, absl::string_view note,

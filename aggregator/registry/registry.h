@@ -28,11 +28,18 @@
 // token name), the action, and the old and new values as JSON (for params: including both
 // epsilons).
 //
+// Several replicas on one shared store: version numbers are claimed in the store (PutParamsVersion
+// refuses a taken number with ALREADY_EXISTS), so PublishParams reloads and retries with the next
+// number when another replica got there first. Refresh() picks up what other replicas published;
+// the server calls it periodically, and sooner after a ping named a version this replica did not
+// know (NeedsRefresh()).
+//
 // Thread safety: all methods are thread-safe. Publications are serialized; reads (including the
 // VersionLookup methods used on the ingest hot path) take a shared lock and never touch storage.
 #ifndef AGGREGATOR_REGISTRY_REGISTRY_H_
 #define AGGREGATOR_REGISTRY_REGISTRY_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -117,6 +124,13 @@ class Registry final : public VersionLookup {
                                                            absl::string_view note,
                                                            absl::string_view actor)
       ABSL_LOCKS_EXCLUDED(mu_, publish_mu_);
+  // Refresh loads params versions and catalogs published (by other replicas) since the last
+  // load. UNAVAILABLE when the store fails; DATA_LOSS when stored versions are not 1..n.
+  [[nodiscard]] absl::Status Refresh() ABSL_LOCKS_EXCLUDED(mu_, publish_mu_);
+  // NeedsRefresh returns (and clears) whether a lookup missed a params version newer than the
+  // newest known one since the last call.
+  bool NeedsRefresh() { return missed_lookup_.exchange(false, std::memory_order_relaxed); }
+
   // RecordEvent stores a rollout event (day required, "YYYY-MM-DD"; kind required) with the actor
   // and time, adds an audit record, and returns the stored event.
   [[nodiscard]] absl::StatusOr<v1::RolloutEvent> RecordEvent(v1::RolloutEvent event,
@@ -129,6 +143,7 @@ class Registry final : public VersionLookup {
   absl::Status AddAudit(absl::string_view actor, absl::string_view action, std::string old_value,
                         std::string new_value);
   std::string CurrentCatalogVersionLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  absl::Status RefreshLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(publish_mu_) ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<v1::ParamsVersion> EvaluateLocked(const v1::RandomizationParams& params,
                                                    absl::string_view catalog_version) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
@@ -143,6 +158,7 @@ class Registry final : public VersionLookup {
   absl::flat_hash_map<std::string, std::shared_ptr<const v1::Catalog>> catalogs_
       ABSL_GUARDED_BY(mu_);
   std::string newest_catalog_ ABSL_GUARDED_BY(mu_);
+  mutable std::atomic<bool> missed_lookup_{false};
 };
 
 }  // namespace pinning::aggregator

@@ -219,5 +219,44 @@ TEST_F(RegistryTest, EvaluateDoesNotPublishOrCheckCeilings) {
   EXPECT_TRUE(registry_->ListParams().empty());
 }
 
+TEST_F(RegistryTest, ReplicasSharingAStoreAgreeOnVersionNumbers) {
+  ASSERT_TRUE(registry_->PublishCatalog(ThreePinsets(), "", "alice").ok());
+  ASSERT_TRUE(registry_->PublishParams(MakeParams(0.5, 0.25, 0.75, 1), "", "", "alice").ok());
+  // A second replica: its own store connection and registry on the same database.
+  SqliteStoreOptions store_options;
+  store_options.path = path_;
+  auto other_store = SqliteStore::Open(store_options);
+  ASSERT_TRUE(other_store.ok());
+  RegistryOptions options;
+  options.max_epsilon_one = 4.0;
+  options.max_epsilon_inf = 7.0;
+  auto other = Registry::Load(other_store->get(), options);
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE((*other)->Params(1).has_value());
+
+  // This replica publishes version 2; the other one does not know it yet.
+  ASSERT_TRUE(registry_->PublishParams(MakeParams(0.75, 0.25, 0.75, 1), "", "", "alice").ok());
+  EXPECT_FALSE((*other)->NeedsRefresh());
+  EXPECT_FALSE((*other)->Params(2).has_value());
+  EXPECT_TRUE((*other)->NeedsRefresh());   // the miss is reported once
+  EXPECT_FALSE((*other)->NeedsRefresh());
+  ASSERT_TRUE((*other)->Refresh().ok());
+  ASSERT_TRUE((*other)->Params(2).has_value());
+
+  // Both publish "version 3" from a stale view: the store refuses the second claim of number 3,
+  // and that replica reloads and takes 4.
+  ASSERT_TRUE(registry_->PublishParams(MakeParams(0.5, 0.25, 0.75, 2), "", "", "alice").ok());
+  absl::StatusOr<v1::ParamsVersion> late =
+      (*other)->PublishParams(MakeParams(0.75, 0.25, 0.75, 2), "", "", "bob");
+  ASSERT_TRUE(late.ok()) << late.status();
+  EXPECT_EQ(late->version(), 4u);
+  EXPECT_EQ(late->published_by(), "bob");
+  ASSERT_TRUE(registry_->Refresh().ok());
+  std::vector<v1::ParamsVersion> all = registry_->ListParams();
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all[2].published_by(), "alice");
+  EXPECT_EQ(all[3].published_by(), "bob");
+}
+
 }  // namespace
 }  // namespace pinning::aggregator

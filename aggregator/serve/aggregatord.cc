@@ -39,7 +39,18 @@ ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain of the server");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of the server");
 ABSL_FLAG(bool, insecure, false,
           "serve plaintext gRPC (tests and development only: tokens travel in clear)");
+ABSL_FLAG(std::string, store, kDefaults.store,
+          "sqlite (embedded, --data_dir) or postgres (shared by replicas, --postgres)");
 ABSL_FLAG(std::string, data_dir, "", "directory of the SQLite database (created if missing)");
+ABSL_FLAG(std::string, postgres, "",
+          "PostgreSQL conninfo without a password, e.g. 'host=db dbname=pinning user=agg'");
+ABSL_FLAG(std::string, postgres_password_file, "",
+          "file holding the PostgreSQL password (else PGPASSFILE or ~/.pgpass)");
+ABSL_FLAG(std::string, postgres_schema, kDefaults.postgres_schema, "PostgreSQL schema");
+ABSL_FLAG(int, postgres_pool_size, kDefaults.postgres_pool_size, "PostgreSQL connections");
+ABSL_FLAG(int, registry_refresh_ms,
+          absl::ToInt64Milliseconds(kDefaults.registry_refresh_interval),
+          "how often to reload params/catalogs published by other replicas (0: never)");
 ABSL_FLAG(int64_t, sqlite_cache_kib, kDefaults.sqlite_cache_kib,
           "SQLite page cache per connection, KiB");
 ABSL_FLAG(std::string, token_file, "",
@@ -93,7 +104,13 @@ ServerOptions OptionsFromFlags() {
   options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
   options.insecure = absl::GetFlag(FLAGS_insecure);
+  options.store = absl::GetFlag(FLAGS_store);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.postgres_conninfo = absl::GetFlag(FLAGS_postgres);
+  options.postgres_password_file = absl::GetFlag(FLAGS_postgres_password_file);
+  options.postgres_schema = absl::GetFlag(FLAGS_postgres_schema);
+  options.postgres_pool_size = absl::GetFlag(FLAGS_postgres_pool_size);
+  options.registry_refresh_interval = absl::Milliseconds(absl::GetFlag(FLAGS_registry_refresh_ms));
   options.sqlite_cache_kib = absl::GetFlag(FLAGS_sqlite_cache_kib);
   options.token_file = absl::GetFlag(FLAGS_token_file);
   options.initial_catalog_file = absl::GetFlag(FLAGS_initial_catalog);
@@ -132,8 +149,8 @@ bool WritePortFile(const std::string& path, int port) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "aggregatord: pinning-telemetry aggregator (gRPC: Ingest, Params, Query, Admin, health, "
-      "reflection).\nUsage: aggregatord --data_dir=DIR (--tls_cert=F --tls_key=F | --insecure) "
-      "[flags] or --flagfile=FILE");
+      "reflection).\nUsage: aggregatord (--data_dir=DIR | --store=postgres --postgres=CONNINFO) "
+      "(--tls_cert=F --tls_key=F | --insecure) [flags], or --flagfile=FILE");
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
   if (rest.size() > 1) {
     std::cerr << "aggregatord: unexpected argument '" << rest[1] << "'\n";

@@ -8,6 +8,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -27,6 +28,7 @@
 #include "aggregator/serve/proto_files.h"
 #include "aggregator/serve/query_service.h"
 #include "aggregator/serve/work_pool.h"
+#include "aggregator/storage/postgres/postgres_store.h"
 #include "aggregator/storage/sqlite_store.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
@@ -50,7 +52,13 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 }
 
 absl::Status CheckOptions(const ServerOptions& options) {
-  if (options.data_dir.empty()) return absl::InvalidArgumentError("data_dir is required");
+  if (options.store != "sqlite" && options.store != "postgres") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("store must be sqlite or postgres, got '", options.store, "'"));
+  }
+  if (options.store == "sqlite" && options.data_dir.empty()) {
+    return absl::InvalidArgumentError("data_dir is required with store=sqlite");
+  }
   if (!options.insecure && (options.tls_cert_file.empty() || options.tls_key_file.empty())) {
     return absl::InvalidArgumentError(
         "tls_cert_file and tls_key_file are required (or insecure, for tests and development)");
@@ -119,7 +127,7 @@ class ServerImpl final : public Server {
   const ServerOptions options_;
   MetricsRegistry metrics_;
   std::unique_ptr<TokenStore> tokens_;
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<CountStore> store_;
   std::unique_ptr<Registry> registry_;
   std::unique_ptr<Validator> validator_;
   std::unique_ptr<GroupCommitter> committer_;
@@ -134,6 +142,12 @@ class ServerImpl final : public Server {
   int port_ = 0;
   std::string address_;
 
+  // Registry refresher (see ServerOptions::registry_refresh_interval).
+  void RefreshLoop();
+  absl::Mutex refresh_mu_;
+  bool refresh_stop_ ABSL_GUARDED_BY(refresh_mu_) = false;
+  std::thread refresher_;
+
   absl::Mutex shutdown_mu_;
   bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;
   absl::Notification shutdown_done_;
@@ -141,7 +155,6 @@ class ServerImpl final : public Server {
 
 absl::Status ServerImpl::Init() {
   RETURN_IF_ERROR(CheckOptions(options_));
-  RETURN_IF_ERROR(MakeDataDir(options_.data_dir));
 
   if (options_.token_file.empty()) {
     ASSIGN_OR_RETURN(TokenStore tokens, TokenStore::Parse(""));
@@ -151,10 +164,20 @@ absl::Status ServerImpl::Init() {
     tokens_ = std::make_unique<TokenStore>(std::move(tokens));
   }
 
-  SqliteStoreOptions store_options;
-  store_options.path = options_.data_dir + "/aggregator.db";
-  store_options.cache_size_kib = options_.sqlite_cache_kib;
-  ASSIGN_OR_RETURN(store_, SqliteStore::Open(store_options));
+  if (options_.store == "postgres") {
+    PostgresStoreOptions pg;
+    pg.conninfo = options_.postgres_conninfo;
+    pg.password_file = options_.postgres_password_file;
+    pg.schema = options_.postgres_schema;
+    pg.pool_size = options_.postgres_pool_size;
+    ASSIGN_OR_RETURN(store_, PostgresStore::Open(pg));
+  } else {
+    RETURN_IF_ERROR(MakeDataDir(options_.data_dir));
+    SqliteStoreOptions store_options;
+    store_options.path = options_.data_dir + "/aggregator.db";
+    store_options.cache_size_kib = options_.sqlite_cache_kib;
+    ASSIGN_OR_RETURN(store_, SqliteStore::Open(store_options));
+  }
 
   RegistryOptions registry_options;
   registry_options.max_epsilon_one = options_.max_epsilon_one;
@@ -224,7 +247,27 @@ absl::Status ServerImpl::Init() {
   const size_t colon = options_.listen_address.rfind(':');
   address_ = absl::StrCat(options_.listen_address.substr(0, colon), ":", port_);
   grpc_server_->GetHealthCheckService()->SetServingStatus(true);
+  if (options_.registry_refresh_interval > absl::ZeroDuration()) {
+    refresher_ = std::thread([this] { RefreshLoop(); });
+  }
   return absl::OkStatus();
+}
+
+void ServerImpl::RefreshLoop() {
+  constexpr absl::Duration kMissedLookupDelay = absl::Milliseconds(200);
+  absl::Time last = absl::Now();
+  absl::MutexLock lock(&refresh_mu_);
+  while (!refresh_stop_) {
+    refresh_mu_.AwaitWithTimeout(absl::Condition(&refresh_stop_), kMissedLookupDelay);
+    if (refresh_stop_) break;
+    const absl::Time now = absl::Now();
+    if (!registry_->NeedsRefresh() && now - last < options_.registry_refresh_interval) continue;
+    last = now;
+    refresh_mu_.Unlock();
+    // A failed refresh is retried on the next round; ingest keeps using the versions it has.
+    (void)registry_->Refresh();
+    refresh_mu_.Lock();
+  }
 }
 
 void ServerImpl::Shutdown() {
@@ -237,6 +280,13 @@ void ServerImpl::Shutdown() {
     // still-running committer guarantees. Calls still running at the deadline are cancelled.
     grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.shutdown_grace));
     grpc_server_->Wait();
+  }
+  if (refresher_.joinable()) {
+    {
+      absl::MutexLock refresh_lock(&refresh_mu_);
+      refresh_stop_ = true;
+    }
+    refresher_.join();
   }
   if (committer_ != nullptr) committer_->Shutdown();  // commits whatever is still queued
   if (pool_ != nullptr) pool_->Shutdown();

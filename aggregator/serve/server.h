@@ -42,10 +42,22 @@ struct ServerOptions {
   bool insecure = false;
 
   // ---- Storage ----
-  // Directory holding aggregator.db (created when missing).
+  // "sqlite": the embedded store, data_dir/aggregator.db (one node). "postgres": a shared
+  // PostgreSQL database, so several aggregator replicas can serve at once.
+  std::string store = "sqlite";
+  // Directory holding aggregator.db (created when missing). Required for sqlite.
   std::string data_dir;
   // SQLite page cache per connection.
   int64_t sqlite_cache_kib = 64 * 1024;
+  // PostgreSQL: libpq conninfo without a password, a file holding the password (or libpq's
+  // PGPASSFILE / ~/.pgpass), the schema, and the connection pool size.
+  std::string postgres_conninfo;
+  std::string postgres_password_file;
+  std::string postgres_schema = "public";
+  int postgres_pool_size = 4;
+  // How often the registry reloads params and catalogs published by other replicas (zero:
+  // never). It also reloads within ~200 ms after a ping names a version it does not know.
+  absl::Duration registry_refresh_interval = absl::Seconds(2);
 
   // ---- Auth ----
   // Token file (`TOKEN ROLE NAME` lines, see auth.h). Empty: no tokens, so Query and Admin refuse
