@@ -45,6 +45,9 @@ absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Connect(
     PQfinish(conn);
     return status;
   }
+  // Notices ("relation already exists, skipping") are expected and carry nothing to act on; libpq
+  // would print them on stderr.
+  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
   return std::unique_ptr<PgConnection>(new PgConnection(conn));
 }
 
