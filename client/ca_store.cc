@@ -66,8 +66,8 @@ std::string NormalizeName(absl::string_view name) {
 // The "Certification Authority" -> "CA" abbreviation of Mozilla's older nicknames.
 std::string Abbreviate(absl::string_view normalized) {
   std::string padded = absl::StrCat(" ", normalized, " ");
-  padded = absl::StrReplaceAll(padded, {{" certification authority ", " ca "},
-                                        {" certificate authority ", " ca "}});
+  padded = absl::StrReplaceAll(
+      padded, {{" certification authority ", " ca "}, {" certificate authority ", " ca "}});
   return std::string(absl::StripAsciiWhitespace(padded));
 }
 
@@ -142,7 +142,8 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
 }  // namespace
 
 std::string CaStore::NicknameFileName(absl::string_view nickname) {
-  return absl::StrReplaceAll(nickname, {{"/", "_"}, {" ", "_"}, {"(", "="}, {")", "="}, {",", "_"}});
+  return absl::StrReplaceAll(nickname,
+                             {{"/", "_"}, {" ", "_"}, {"(", "="}, {")", "="}, {",", "_"}});
 }
 
 absl::StatusOr<CaStore> CaStore::FromPemBundle(absl::string_view pem, std::string description) {
@@ -160,8 +161,8 @@ absl::StatusOr<CaStore> CaStore::Load(const Options& options) {
   ASSIGN_OR_RETURN(CaStore store, FromPemBundle(pem, options.bundle_path));
   if (!options.nickname_dir.empty()) {
     RETURN_IF_ERROR(store.LoadNicknameDirectory(options.nickname_dir));
-    store.description_ = absl::StrCat(options.bundle_path, " (nicknames from ",
-                                      options.nickname_dir, ")");
+    store.description_ =
+        absl::StrCat(options.bundle_path, " (nicknames from ", options.nickname_dir, ")");
   }
   return store;
 }

@@ -109,7 +109,8 @@ TEST(CaStoreTest, ResolvesFirefoxNamesByNickname) {
 TEST(CaStoreTest, NicknameFileNameFollowsDebianConventions) {
   EXPECT_EQ(CaStore::NicknameFileName("Entrust.net Premium 2048 Secure Server CA"),
             "Entrust.net_Premium_2048_Secure_Server_CA");
-  EXPECT_EQ(CaStore::NicknameFileName("NetLock Arany (Class Gold) F\xC5\x91tan\xC3\xBAs\xC3\xADtv\xC3\xA1ny"),
+  EXPECT_EQ(CaStore::NicknameFileName(
+                "NetLock Arany (Class Gold) F\xC5\x91tan\xC3\xBAs\xC3\xADtv\xC3\xA1ny"),
             "NetLock_Arany_=Class_Gold=_F\xC5\x91tan\xC3\xBAs\xC3\xADtv\xC3\xA1ny");
   EXPECT_EQ(CaStore::NicknameFileName("A/B, C"), "A_B__C");
 }
@@ -119,9 +120,14 @@ class SyntheticStoreTest : public ::testing::Test {
   std::string Cert(const std::string& cn, const std::string& o, const std::string& ou) {
     keys_.push_back(std::make_unique<TestKey>(TestKey::GenerateEc()));
     const TestKey* key = keys_.back().get();
-    return testing::DerCertificateToPem(testing::MakeCertificateDer(
-        {.subject_cn = cn, .subject_o = o, .subject_ou = ou, .subject_key = key,
-         .issuer_cn = cn.empty() ? "x" : cn, .issuer_key = key, .is_ca = true}));
+    return testing::DerCertificateToPem(
+        testing::MakeCertificateDer({.subject_cn = cn,
+                                     .subject_o = o,
+                                     .subject_ou = ou,
+                                     .subject_key = key,
+                                     .issuer_cn = cn.empty() ? "x" : cn,
+                                     .issuer_key = key,
+                                     .is_ca = true}));
   }
 
   CaStore Store(const std::vector<std::string>& pems) {
@@ -187,14 +193,11 @@ TEST_F(SyntheticStoreTest, MatchesSubjectsByMozillaConventions) {
 
 TEST_F(SyntheticStoreTest, RejectsEmptyAndBrokenBundles) {
   EXPECT_FALSE(CaStore::FromPemBundle("", "empty").ok());
-  EXPECT_FALSE(CaStore::FromPemBundle(Cert("A", "", "") +
-                                          "-----BEGIN CERTIFICATE-----\nAAAA\n"
-                                          "-----END CERTIFICATE-----\n",
+  EXPECT_FALSE(CaStore::FromPemBundle(Cert("A", "", "") + "-----BEGIN CERTIFICATE-----\nAAAA\n"
+                                                          "-----END CERTIFICATE-----\n",
                                       "broken")
                    .ok());
-  EXPECT_EQ(CaStore::Load({.bundle_path = "/nonexistent.crt", .nickname_dir = ""})
-                .status()
-                .code(),
+  EXPECT_EQ(CaStore::Load({.bundle_path = "/nonexistent.crt", .nickname_dir = ""}).status().code(),
             absl::StatusCode::kNotFound);
 }
 

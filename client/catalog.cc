@@ -35,8 +35,7 @@ absl::string_view ModeName(PinMode mode) {
 }
 
 void AppendHashes(absl::string_view label,
-                  const google::protobuf::RepeatedPtrField<std::string>& hashes,
-                  std::string* out) {
+                  const google::protobuf::RepeatedPtrField<std::string>& hashes, std::string* out) {
   std::vector<std::string> hex;
   for (const std::string& h : hashes) hex.push_back(absl::BytesToHexString(h));
   std::sort(hex.begin(), hex.end());
@@ -114,8 +113,8 @@ absl::StatusOr<BuiltCatalog> BuildCatalog(const PinList& list,
     out->set_name(p->name);
     out->set_organization(*organizations.Find(p->name));
     const auto& hosts = hosts_by_pinset[p->name];
-    const bool all_test = std::all_of(hosts.begin(), hosts.end(),
-                                      [](const PinEntry* e) { return e->test_mode; });
+    const bool all_test =
+        std::all_of(hosts.begin(), hosts.end(), [](const PinEntry* e) { return e->test_mode; });
     out->set_mode(all_test ? pinning::v1::PIN_MODE_TEST : pinning::v1::PIN_MODE_ENFORCE);
     std::vector<SpkiHash> spki = p->spki;
     std::vector<SpkiHash> bad = p->bad_spki;
@@ -151,7 +150,8 @@ absl::Status ValidateCatalog(const Catalog& catalog) {
   for (int i = 0; i < catalog.pinsets_size(); ++i) {
     const auto& p = catalog.pinsets(i);
     auto error = [&](absl::string_view what) {
-      return absl::InvalidArgumentError(absl::StrCat("pinset #", i, " (\"", p.name(), "\"): ", what));
+      return absl::InvalidArgumentError(
+          absl::StrCat("pinset #", i, " (\"", p.name(), "\"): ", what));
     };
     if (p.index() != static_cast<uint32_t>(i)) return error("index differs from its position");
     if (p.name().empty() || !names.insert(p.name()).second) return error("empty or duplicate name");
@@ -173,9 +173,9 @@ absl::Status ValidateCatalog(const Catalog& catalog) {
           absl::StrCat("host \"", h.host(), "\" is not normalized or is listed twice"));
     }
     if (h.pinset_index() >= static_cast<uint32_t>(catalog.pinsets_size())) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("host \"", h.host(), "\" names pinset index ", h.pinset_index(),
-                       " of ", catalog.pinsets_size()));
+      return absl::InvalidArgumentError(absl::StrCat("host \"", h.host(), "\" names pinset index ",
+                                                     h.pinset_index(), " of ",
+                                                     catalog.pinsets_size()));
     }
     if (!pinning::v1::PinMode_IsValid(h.mode())) {
       return absl::InvalidArgumentError(absl::StrCat("host \"", h.host(), "\" has a bad mode"));
@@ -183,9 +183,8 @@ absl::Status ValidateCatalog(const Catalog& catalog) {
   }
   const std::string version = CatalogVersion(catalog);
   if (catalog.version() != version) {
-    return absl::InvalidArgumentError(absl::StrCat("catalog version \"", catalog.version(),
-                                                   "\" does not match its content (", version,
-                                                   ")"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "catalog version \"", catalog.version(), "\" does not match its content (", version, ")"));
   }
   return absl::OkStatus();
 }

@@ -18,8 +18,7 @@ std::string BaseName(const std::string& path) {
 }  // namespace
 
 absl::StatusOr<PinList> LoadChromiumPinList(const std::string& json_path,
-                                            const std::string& pins_path,
-                                            UnresolvedPolicy policy) {
+                                            const std::string& pins_path, UnresolvedPolicy policy) {
   ASSIGN_OR_RETURN(std::string json, ReadFileToString(json_path));
   ASSIGN_OR_RETURN(std::string pins_text, ReadFileToString(pins_path));
   ASSIGN_OR_RETURN(PinListDocument doc, ParseChromiumPinList(json, BaseName(json_path)));

@@ -22,8 +22,7 @@ namespace pinning::client {
 // LoadChromiumPinList reads Chromium's transport_security_state_static_pins.json and its
 // transport_security_state_static.pins and resolves the list under `policy`.
 absl::StatusOr<PinList> LoadChromiumPinList(const std::string& json_path,
-                                            const std::string& pins_path,
-                                            UnresolvedPolicy policy);
+                                            const std::string& pins_path, UnresolvedPolicy policy);
 
 // LoadFirefoxPinList reads Firefox's PreloadedHPKPins.json and resolves its certificate names
 // with `store` under `policy`.

@@ -44,8 +44,8 @@ class RealListsTest : public ::testing::Test {
   PinListDocument Document(const std::string& path, bool firefox) {
     absl::StatusOr<std::string> text = ReadFileToString(path);
     EXPECT_TRUE(text.ok()) << text.status();
-    absl::StatusOr<PinListDocument> doc = firefox ? ParseFirefoxPinList(*text, "ff.json")
-                                                  : ParseChromiumPinList(*text, "cr.json");
+    absl::StatusOr<PinListDocument> doc =
+        firefox ? ParseFirefoxPinList(*text, "ff.json") : ParseChromiumPinList(*text, "cr.json");
     EXPECT_TRUE(doc.ok()) << doc.status();
     return doc.ok() ? *std::move(doc) : PinListDocument();
   }
@@ -136,10 +136,10 @@ TEST_F(RealListsTest, ChromiumLenientSkipsTorWithWarnings) {
     EXPECT_FALSE(u.bad_list);
     unresolved.insert(u.name);
   }
-  EXPECT_THAT(unresolved, UnorderedElementsAre("RapidSSL", "Tor1", "Tor2", "Tor3",
-                                               "LetsEncryptAuthorityPrimary_X1_X3",
-                                               "LetsEncryptAuthorityBackup_X2_X4",
-                                               "R3LetsEncrypt", "R4LetsEncrypt"));
+  EXPECT_THAT(
+      unresolved,
+      UnorderedElementsAre("RapidSSL", "Tor1", "Tor2", "Tor3", "LetsEncryptAuthorityPrimary_X1_X3",
+                           "LetsEncryptAuthorityBackup_X2_X4", "R3LetsEncrypt", "R4LetsEncrypt"));
   EXPECT_THAT(list->warnings, ::testing::Contains(HasSubstr("pinset \"tor\" skipped")));
   EXPECT_THAT(list->warnings,
               ::testing::Contains(HasSubstr("5 host(s) of skipped pinset \"tor\" dropped")));
@@ -167,7 +167,8 @@ TEST_F(RealListsTest, ChromiumLenientSkipsTorWithWarnings) {
   EXPECT_EQ(c.hosts_size(), kChromiumEntries - 5);
   EXPECT_TRUE(ValidateCatalog(c).ok());
   // GTS Root R1 in the .pins file is the same key as in the system store.
-  EXPECT_THAT(Hex(c.pinsets(1).spki_sha256()), ::testing::Contains(OpensslHashOfRoot("GTS_Root_R1")));
+  EXPECT_THAT(Hex(c.pinsets(1).spki_sha256()),
+              ::testing::Contains(OpensslHashOfRoot("GTS_Root_R1")));
 
   // Same files, same version.
   absl::StatusOr<PinList> again =
@@ -274,19 +275,19 @@ TEST_F(RealListsTest, DefaultCatalogResolvesOnThisMachine) {
   ASSERT_EQ(c.pinsets_size(), 6);
   std::set<std::string> orgs;
   for (const auto& p : c.pinsets()) orgs.insert(p.organization());
-  EXPECT_THAT(orgs, ElementsAre("Dropbox", "Facebook", "Google", "Mozilla", "Test",
-                                "Tor Project"));
+  EXPECT_THAT(orgs, ElementsAre("Dropbox", "Facebook", "Google", "Mozilla", "Test", "Tor Project"));
   EXPECT_EQ(c.hosts_size(), 21);
   for (const auto& p : c.pinsets()) {
-    EXPECT_EQ(p.mode(), p.name() == "test" ? pinning::v1::PIN_MODE_TEST
-                                           : pinning::v1::PIN_MODE_ENFORCE)
+    EXPECT_EQ(p.mode(),
+              p.name() == "test" ? pinning::v1::PIN_MODE_TEST : pinning::v1::PIN_MODE_ENFORCE)
         << p.name();
   }
   EXPECT_TRUE(ValidateCatalog(c).ok());
   EXPECT_EQ(c.source(), "default_catalog.json, default_catalog.pins");
   // google (index 2 after sorting: dropbox, facebook, google, ...) holds GTS Root R1.
   ASSERT_EQ(c.pinsets(2).name(), "google");
-  EXPECT_THAT(Hex(c.pinsets(2).spki_sha256()), ::testing::Contains(OpensslHashOfRoot("GTS_Root_R1")));
+  EXPECT_THAT(Hex(c.pinsets(2).spki_sha256()),
+              ::testing::Contains(OpensslHashOfRoot("GTS_Root_R1")));
   EXPECT_EQ(c.pinsets(2).spki_sha256_size(), 5);
 }
 

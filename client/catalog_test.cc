@@ -42,10 +42,8 @@ PinList SampleList() {
       {"mid", {Hash(4)}, {}},
   };
   list.entries = {
-      {"z.example", true, "zeta", false, 0},
-      {"a.example", false, "alpha", true, 0},
-      {"test.z.example", false, "zeta", true, 0},
-      {"b.example", true, "alpha", true, 0},
+      {"z.example", true, "zeta", false, 0},      {"a.example", false, "alpha", true, 0},
+      {"test.z.example", false, "zeta", true, 0}, {"b.example", true, "alpha", true, 0},
       {"m.example", true, "mid", false, 0},
   };
   list.sources = {"one.json", "one.pins"};
@@ -82,11 +80,10 @@ TEST(CatalogTest, BuildsSortedIndexedCatalog) {
     hosts.push_back(absl::StrCat(h.host(), " ", h.include_subdomains(), " ", h.pinset_index(), " ",
                                  pinning::v1::PinMode_Name(h.mode())));
   }
-  EXPECT_THAT(hosts, ElementsAre("a.example 0 0 PIN_MODE_UNSPECIFIED",
-                                 "b.example 1 0 PIN_MODE_UNSPECIFIED",
-                                 "m.example 1 1 PIN_MODE_UNSPECIFIED",
-                                 "test.z.example 0 2 PIN_MODE_TEST",
-                                 "z.example 1 2 PIN_MODE_UNSPECIFIED"));
+  EXPECT_THAT(
+      hosts, ElementsAre("a.example 0 0 PIN_MODE_UNSPECIFIED", "b.example 1 0 PIN_MODE_UNSPECIFIED",
+                         "m.example 1 1 PIN_MODE_UNSPECIFIED", "test.z.example 0 2 PIN_MODE_TEST",
+                         "z.example 1 2 PIN_MODE_UNSPECIFIED"));
   EXPECT_EQ(c.source(), "one.json, one.pins");
   EXPECT_THAT(c.version(), MatchesRegex("[0-9a-f]{64}"));
   EXPECT_TRUE(ValidateCatalog(c).ok()) << ValidateCatalog(c);
@@ -133,19 +130,23 @@ TEST(CatalogTest, VersionIsIndependentOfInputOrder) {
 
 TEST(CatalogTest, EveryContentChangeChangesTheVersion) {
   const std::string reference = MustBuild(SampleList()).version();
-  std::vector<std::function<void(PinList&, OrganizationMap::Map&)>>
-      changes = {
-          [](PinList& l, auto&) { l.entries[0].include_subdomains = false; },
-          [](PinList& l, auto&) { l.entries[0].host = "y.example"; },
-          [](PinList& l, auto&) { l.entries[0].test_mode = true; },
-          [](PinList& l, auto&) { l.entries[4].pinset = "alpha"; },
-          [](PinList& l, auto&) { l.pinsets[0].spki[0] = Hash(9); },
-          [](PinList& l, auto&) { l.pinsets[0].bad_spki.clear(); },
-          [](PinList& l, auto&) { l.pinsets[2].name = "aardvark"; l.entries[1].pinset = "aardvark";
-                                  l.entries[3].pinset = "aardvark"; },
-          [](PinList&, auto& orgs) { orgs["mid"] = "Mid Inc"; },
-          [](PinList& l, auto&) { l.entries.push_back({"n.example", false, "mid", false, 0}); },
-      };
+  std::vector<std::function<void(PinList&, OrganizationMap::Map&)>> changes = {
+      [](PinList& l, auto&) { l.entries[0].include_subdomains = false; },
+      [](PinList& l, auto&) { l.entries[0].host = "y.example"; },
+      [](PinList& l, auto&) { l.entries[0].test_mode = true; },
+      [](PinList& l, auto&) { l.entries[4].pinset = "alpha"; },
+      [](PinList& l, auto&) { l.pinsets[0].spki[0] = Hash(9); },
+      [](PinList& l, auto&) { l.pinsets[0].bad_spki.clear(); },
+      [](PinList& l, auto&) {
+        l.pinsets[2].name = "aardvark";
+        l.entries[1].pinset = "aardvark";
+        l.entries[3].pinset = "aardvark";
+      },
+      [](PinList&, auto& orgs) { orgs["mid"] = "Mid Inc"; },
+      [](PinList& l, auto&) {
+        l.entries.push_back({"n.example", false, "mid", false, 0});
+      },
+  };
   std::set<std::string> versions = {reference};
   for (auto& change : changes) {
     PinList list = SampleList();

@@ -1,8 +1,8 @@
 #include "client/client_store.h"
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 
 #include <algorithm>

@@ -243,12 +243,13 @@ TEST_F(ClientStoreTest, RecordPingChargesTheMarginalCostPerSecret) {
 
   // Refusals are counted and the recent ones kept.
   for (int i = 0; i < ClientStore::kKeptRefusals + 2; ++i) {
-    ASSERT_TRUE(store->RecordRefusal({.params_version = static_cast<uint32_t>(10 + i),
-                                      .epsilon_one = 9,
-                                      .epsilon_inf = 90,
-                                      .lifetime_before = 1.7,
-                                      .budget = 5,
-                                      .reason = "over budget"})
+    ASSERT_TRUE(store
+                    ->RecordRefusal({.params_version = static_cast<uint32_t>(10 + i),
+                                     .epsilon_one = 9,
+                                     .epsilon_inf = 90,
+                                     .lifetime_before = 1.7,
+                                     .budget = 5,
+                                     .reason = "over budget"})
                     .ok());
   }
   store.reset();

@@ -15,8 +15,8 @@ using ::privacy::PinsetState;
 absl::Status CheckCatalog(absl::string_view version, int num_pinsets) {
   if (version.empty()) return absl::InvalidArgumentError("empty catalog version");
   if (num_pinsets < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("a catalog has at least one pinset, not ",
-                                                   num_pinsets));
+    return absl::InvalidArgumentError(
+        absl::StrCat("a catalog has at least one pinset, not ", num_pinsets));
   }
   return absl::OkStatus();
 }
@@ -24,8 +24,8 @@ absl::Status CheckCatalog(absl::string_view version, int num_pinsets) {
 absl::Status CheckStates(const std::vector<PinsetState>& states, absl::string_view what) {
   for (PinsetState s : states) {
     if (!privacy::IsValidState(s)) {
-      return absl::InvalidArgumentError(absl::StrCat(what, ": invalid pinset state ",
-                                                     static_cast<int>(s)));
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": invalid pinset state ", static_cast<int>(s)));
     }
   }
   return absl::OkStatus();
@@ -52,9 +52,9 @@ absl::StatusOr<std::unique_ptr<DailyState>> DailyState::Restore(Snapshot snapsho
   }
   if (absl::Status s = CheckStates(snapshot.states, "open day"); !s.ok()) return s;
   if (snapshot.last_frozen_day.has_value() && snapshot.day <= *snapshot.last_frozen_day) {
-    return absl::InvalidArgumentError(absl::StrCat("open day ", absl::FormatCivilTime(snapshot.day),
-                                                   " is not after the last frozen day ",
-                                                   absl::FormatCivilTime(*snapshot.last_frozen_day)));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "open day ", absl::FormatCivilTime(snapshot.day), " is not after the last frozen day ",
+        absl::FormatCivilTime(*snapshot.last_frozen_day)));
   }
   for (size_t i = 0; i < snapshot.finished_days.size(); ++i) {
     const FinishedDay& d = snapshot.finished_days[i];
@@ -103,8 +103,8 @@ absl::Status DailyState::Record(absl::string_view catalog_version, uint32_t pins
                      absl::FormatCivilTime(s_.day), " uses catalog ", s_.catalog_version));
   }
   if (pinset_index >= s_.states.size()) {
-    return absl::OutOfRangeError(absl::StrCat("pinset index ", pinset_index, " of ",
-                                              s_.states.size()));
+    return absl::OutOfRangeError(
+        absl::StrCat("pinset index ", pinset_index, " of ", s_.states.size()));
   }
   const PinsetState outcome = violated ? PinsetState::kViolated : PinsetState::kCheckedOk;
   PinsetState& state = s_.states[pinset_index];

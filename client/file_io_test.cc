@@ -76,8 +76,7 @@ TEST(FileIoTest, HookRunsBeforeTheRename) {
 
 TEST(FileIoTest, ReportsErrors) {
   EXPECT_EQ(ReadFileToString(TempPath("missing")).status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(WriteFileAtomically("/nonexistent-dir/x", "x", {}).code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(WriteFileAtomically("/nonexistent-dir/x", "x", {}).code(), absl::StatusCode::kNotFound);
   EXPECT_FALSE(FileExists(TempPath("missing")));
 }
 

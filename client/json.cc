@@ -100,8 +100,8 @@ class Parser {
 
  private:
   absl::Status Error(absl::string_view what) const {
-    return absl::InvalidArgumentError(
-        absl::StrCat("JSON error at line ", line_, ", column ", pos_ - line_start_ + 1, ": ", what));
+    return absl::InvalidArgumentError(absl::StrCat("JSON error at line ", line_, ", column ",
+                                                   pos_ - line_start_ + 1, ": ", what));
   }
 
   bool AtEnd() const { return pos_ >= text_.size(); }
@@ -143,8 +143,8 @@ class Parser {
         return JsonValue::Null(line);
       default:
         if (Peek() == '-' || (Peek() >= '0' && Peek() <= '9')) return ParseNumber();
-        return Error(absl::StrCat("unexpected character '", std::string(1, Peek()),
-                                  "', expected a value"));
+        return Error(
+            absl::StrCat("unexpected character '", std::string(1, Peek()), "', expected a value"));
     }
   }
 

@@ -75,8 +75,8 @@ PinCheckResult PinChecker::Evaluate(const HostMatch& match,
     if (Contains(spki_[match.pinset_index], h)) pinned_key_found = true;
     if (Contains(bad_spki_[match.pinset_index], h)) result.bad_spki_found = true;
   }
-  result.verdict = pinned_key_found && !result.bad_spki_found ? PinVerdict::kSatisfied
-                                                              : PinVerdict::kViolated;
+  result.verdict =
+      pinned_key_found && !result.bad_spki_found ? PinVerdict::kSatisfied : PinVerdict::kViolated;
   return result;
 }
 
@@ -92,8 +92,8 @@ absl::StatusOr<PinCheckResult> PinChecker::Check(absl::string_view host,
   std::optional<HostMatch> match = FindHost(host);
   if (!match.has_value()) return PinCheckResult();
   if (der_chain.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("empty certificate chain for pinned host ",
-                                                   match->entry->host()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("empty certificate chain for pinned host ", match->entry->host()));
   }
   std::vector<SpkiHash> hashes;
   hashes.reserve(der_chain.size());

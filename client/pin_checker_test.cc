@@ -34,17 +34,14 @@ class PinCheckerTest : public ::testing::Test {
   void SetUp() override {
     PinList list;
     // "p" pins the root; "q" pins the intermediate and forbids `bad_`.
-    list.pinsets = {{"p", {HashOf(*root_)}, {}},
-                    {"q", {HashOf(*intermediate_)}, {HashOf(*bad_)}}};
+    list.pinsets = {{"p", {HashOf(*root_)}, {}}, {"q", {HashOf(*intermediate_)}, {HashOf(*bad_)}}};
     list.entries = {
-        {"example.com", true, "p", false, 0},
-        {"www.example.com", false, "q", false, 0},
-        {"deep.sub.example.com", true, "q", false, 0},
-        {"exact.test", false, "p", false, 0},
+        {"example.com", true, "p", false, 0},          {"www.example.com", false, "q", false, 0},
+        {"deep.sub.example.com", true, "q", false, 0}, {"exact.test", false, "p", false, 0},
         {"test-mode.example.org", true, "p", true, 0},
     };
-    absl::StatusOr<BuiltCatalog> built = BuildCatalog(
-        list, OrganizationMap(OrganizationMap::Map{{"p", "P Org"}, {"q", "Q Org"}}));
+    absl::StatusOr<BuiltCatalog> built =
+        BuildCatalog(list, OrganizationMap(OrganizationMap::Map{{"p", "P Org"}, {"q", "Q Org"}}));
     ASSERT_TRUE(built.ok()) << built.status();
     absl::StatusOr<PinChecker> checker = PinChecker::Create(built->catalog);
     ASSERT_TRUE(checker.ok()) << checker.status();
@@ -54,16 +51,26 @@ class PinCheckerTest : public ::testing::Test {
   // root -> intermediate -> leaf, signed properly; `root_key` picks the root.
   static std::vector<std::string> Chain(const TestKey& root_key, const TestKey* extra = nullptr) {
     std::vector<std::string> chain = {
-        MakeCertificateDer({.subject_cn = "leaf", .subject_key = leaf_, .issuer_cn = "Inter",
+        MakeCertificateDer({.subject_cn = "leaf",
+                            .subject_key = leaf_,
+                            .issuer_cn = "Inter",
                             .issuer_key = intermediate_}),
-        MakeCertificateDer({.subject_cn = "Inter", .subject_key = intermediate_,
-                            .issuer_cn = "Root", .issuer_key = &root_key, .is_ca = true}),
-        MakeCertificateDer({.subject_cn = "Root", .subject_key = &root_key, .issuer_cn = "Root",
-                            .issuer_key = &root_key, .is_ca = true}),
+        MakeCertificateDer({.subject_cn = "Inter",
+                            .subject_key = intermediate_,
+                            .issuer_cn = "Root",
+                            .issuer_key = &root_key,
+                            .is_ca = true}),
+        MakeCertificateDer({.subject_cn = "Root",
+                            .subject_key = &root_key,
+                            .issuer_cn = "Root",
+                            .issuer_key = &root_key,
+                            .is_ca = true}),
     };
     if (extra != nullptr) {
-      chain.push_back(MakeCertificateDer({.subject_cn = "Extra", .subject_key = extra,
-                                          .issuer_cn = "Extra", .issuer_key = extra,
+      chain.push_back(MakeCertificateDer({.subject_cn = "Extra",
+                                          .subject_key = extra,
+                                          .issuer_cn = "Extra",
+                                          .issuer_key = extra,
                                           .is_ca = true}));
     }
     return chain;
@@ -124,8 +131,8 @@ TEST_F(PinCheckerTest, CaseInsensitiveAndTrailingDot) {
 }
 
 TEST_F(PinCheckerTest, NotPinned) {
-  for (const char* host : {"example.net", "notexample.com", "com", "example.com.evil.test", "",
-                           ".", "..", "a..example.com", "example.com..", "*.example.com"}) {
+  for (const char* host : {"example.net", "notexample.com", "com", "example.com.evil.test", "", ".",
+                           "..", "a..example.com", "example.com..", "*.example.com"}) {
     EXPECT_EQ(Matched(host), "<not pinned>") << host;
     absl::StatusOr<PinCheckResult> r = checker_->Check(host, {"not even a certificate"});
     ASSERT_TRUE(r.ok()) << host << ": the chain of an unpinned host is not parsed";
@@ -186,8 +193,7 @@ TEST_F(PinCheckerTest, CheckHashesAgreesWithCheck) {
 }
 
 TEST_F(PinCheckerTest, PinnedHostWithBrokenChainIsAnError) {
-  EXPECT_EQ(checker_->Check("example.com", {}).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(checker_->Check("example.com", {}).status().code(), absl::StatusCode::kInvalidArgument);
   std::vector<std::string> chain = Chain(*root_);
   chain[1] = "garbage";
   absl::StatusOr<PinCheckResult> r = checker_->Check("example.com", chain);

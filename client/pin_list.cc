@@ -28,7 +28,8 @@ constexpr Format kChromium = {"static_spki_hashes", "bad_static_spki_hashes"};
 constexpr Format kFirefox = {"sha256_hashes", ""};
 
 std::string WithArticle(absl::string_view noun) {
-  const bool vowel = !noun.empty() && absl::string_view("aeiou").find(noun.front()) != absl::string_view::npos;
+  const bool vowel =
+      !noun.empty() && absl::string_view("aeiou").find(noun.front()) != absl::string_view::npos;
   return absl::StrCat(vowel ? "an " : "a ", noun);
 }
 
@@ -63,8 +64,8 @@ class SchemaReader {
     return v != nullptr && v->bool_value();
   }
 
-  absl::StatusOr<std::vector<SpkiNameRef>> NameList(const JsonValue& object,
-                                                    absl::string_view key, bool required) const {
+  absl::StatusOr<std::vector<SpkiNameRef>> NameList(const JsonValue& object, absl::string_view key,
+                                                    bool required) const {
     ASSIGN_OR_RETURN(const JsonValue* list, Member(object, key, JsonValue::Type::kArray, required));
     std::vector<SpkiNameRef> out;
     if (list == nullptr) return out;
@@ -96,7 +97,8 @@ absl::StatusOr<PinListDocument> ParsePinList(absl::string_view text, absl::strin
   std::set<std::string> pinset_names;
   for (const JsonValue& p : pinsets->array_items()) {
     RETURN_IF_ERROR(reader.ExpectType(p, JsonValue::Type::kObject, "a pinset"));
-    ASSIGN_OR_RETURN(const JsonValue* name, reader.Member(p, "name", JsonValue::Type::kString, true));
+    ASSIGN_OR_RETURN(const JsonValue* name,
+                     reader.Member(p, "name", JsonValue::Type::kString, true));
     PinsetSpec spec;
     spec.name = name->string_value();
     spec.line = p.line();
@@ -116,8 +118,10 @@ absl::StatusOr<PinListDocument> ParsePinList(absl::string_view text, absl::strin
   std::set<std::string> hosts;
   for (const JsonValue& e : entries->array_items()) {
     RETURN_IF_ERROR(reader.ExpectType(e, JsonValue::Type::kObject, "an entry"));
-    ASSIGN_OR_RETURN(const JsonValue* name, reader.Member(e, "name", JsonValue::Type::kString, true));
-    ASSIGN_OR_RETURN(const JsonValue* pins, reader.Member(e, "pins", JsonValue::Type::kString, false));
+    ASSIGN_OR_RETURN(const JsonValue* name,
+                     reader.Member(e, "name", JsonValue::Type::kString, true));
+    ASSIGN_OR_RETURN(const JsonValue* pins,
+                     reader.Member(e, "pins", JsonValue::Type::kString, false));
     if (pins == nullptr) continue;  // An HSTS-only entry: not pinned.
     PinEntry entry;
     entry.host = NormalizeHost(name->string_value());
@@ -129,8 +133,8 @@ absl::StatusOr<PinListDocument> ParsePinList(absl::string_view text, absl::strin
     entry.pinset = pins->string_value();
     entry.line = e.line();
     if (!pinset_names.contains(entry.pinset)) {
-      return reader.Error(e, absl::StrCat("host \"", entry.host, "\" names pinset \"",
-                                          entry.pinset, "\", which is not defined"));
+      return reader.Error(e, absl::StrCat("host \"", entry.host, "\" names pinset \"", entry.pinset,
+                                          "\", which is not defined"));
     }
     if (!hosts.insert(entry.host).second) {
       return reader.Error(e, absl::StrCat("host \"", entry.host, "\" listed twice"));
@@ -181,8 +185,8 @@ std::string NormalizeHost(absl::string_view host) {
 }
 
 std::string UnresolvedName::ToString() const {
-  return absl::StrCat(file, ":", line, ": pinset \"", pinset, "\": ",
-                      bad_list ? "bad SPKI name \"" : "SPKI name \"", name, "\": ", reason);
+  return absl::StrCat(file, ":", line, ": pinset \"", pinset,
+                      "\": ", bad_list ? "bad SPKI name \"" : "SPKI name \"", name, "\": ", reason);
 }
 
 absl::StatusOr<PinListDocument> ParseChromiumPinList(absl::string_view text,
@@ -195,8 +199,7 @@ absl::StatusOr<PinListDocument> ParseFirefoxPinList(absl::string_view text,
   return ParsePinList(text, file, kFirefox);
 }
 
-absl::StatusOr<PinList> ResolvePinList(const PinListDocument& doc,
-                                       const SpkiNameResolver& resolver,
+absl::StatusOr<PinList> ResolvePinList(const PinListDocument& doc, const SpkiNameResolver& resolver,
                                        UnresolvedPolicy policy) {
   PinList list;
   list.sources.push_back(doc.file);
@@ -229,10 +232,9 @@ absl::StatusOr<PinList> ResolvePinList(const PinListDocument& doc,
   if (policy == UnresolvedPolicy::kStrict && !list.unresolved.empty()) {
     std::vector<std::string> lines;
     for (const UnresolvedName& u : list.unresolved) lines.push_back(u.ToString());
-    return absl::FailedPreconditionError(
-        absl::StrCat(list.unresolved.size(), " SPKI name(s) of ", doc.file,
-                     " could not be resolved with ", resolver.Description(), ":\n",
-                     absl::StrJoin(lines, "\n")));
+    return absl::FailedPreconditionError(absl::StrCat(
+        list.unresolved.size(), " SPKI name(s) of ", doc.file, " could not be resolved with ",
+        resolver.Description(), ":\n", absl::StrJoin(lines, "\n")));
   }
   std::map<std::string, int> dropped_hosts;
   for (const PinEntry& entry : doc.entries) {
@@ -243,8 +245,8 @@ absl::StatusOr<PinList> ResolvePinList(const PinListDocument& doc,
     }
   }
   for (const auto& [pinset, count] : dropped_hosts) {
-    list.warnings.push_back(absl::StrCat(doc.file, ": ", count, " host(s) of skipped pinset \"",
-                                         pinset, "\" dropped"));
+    list.warnings.push_back(
+        absl::StrCat(doc.file, ": ", count, " host(s) of skipped pinset \"", pinset, "\" dropped"));
   }
   return list;
 }

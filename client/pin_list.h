@@ -73,8 +73,7 @@ absl::StatusOr<PinListDocument> ParseChromiumPinList(absl::string_view text,
 // "name", optional "include_subdomains", "pins", optional "test_mode" and "id".
 // "chromium_data" (which imports Chromium's list at build time) is ignored.
 // Errors as ParseChromiumPinList.
-absl::StatusOr<PinListDocument> ParseFirefoxPinList(absl::string_view text,
-                                                    absl::string_view file);
+absl::StatusOr<PinListDocument> ParseFirefoxPinList(absl::string_view text, absl::string_view file);
 
 // UnresolvedPolicy says what to do with a pinset that names an SPKI the resolver cannot
 // resolve.
@@ -112,7 +111,7 @@ struct ResolvedPinset {
 // PinList is a resolved pin list.
 struct PinList {
   std::vector<ResolvedPinset> pinsets;
-  std::vector<PinEntry> entries;  // Only entries whose pinset was kept.
+  std::vector<PinEntry> entries;     // Only entries whose pinset was kept.
   std::vector<std::string> sources;  // The files it came from.
   std::vector<UnresolvedName> unresolved;
   std::vector<std::string> warnings;  // One per unresolved name and per dropped pinset.
@@ -122,8 +121,7 @@ struct PinList {
 // ResolvePinList resolves every SPKI name of `doc` with `resolver`, applying `policy` to the
 // names that do not resolve. Errors: FAILED_PRECONDITION under kStrict when a name does not
 // resolve; the message lists all of them (UnresolvedName::ToString, one per line).
-absl::StatusOr<PinList> ResolvePinList(const PinListDocument& doc,
-                                       const SpkiNameResolver& resolver,
+absl::StatusOr<PinList> ResolvePinList(const PinListDocument& doc, const SpkiNameResolver& resolver,
                                        UnresolvedPolicy policy);
 
 // MergePinLists concatenates several resolved lists (e.g. Chromium's and Firefox's).

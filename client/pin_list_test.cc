@@ -202,8 +202,8 @@ TEST(PinListTest, DropNamePolicyKeepsTheResolvedNames) {
   for (const UnresolvedName& u : list->unresolved) {
     reported.push_back(u.pinset + "/" + u.name + (u.bad_list ? "/bad" : ""));
   }
-  EXPECT_THAT(reported, ElementsAre("alpha/KeyB", "alpha/BadKey/bad", "beta/KeyB",
-                                    "beta/Missing1"));
+  EXPECT_THAT(reported,
+              ElementsAre("alpha/KeyB", "alpha/BadKey/bad", "beta/KeyB", "beta/Missing1"));
 }
 
 TEST(PinListTest, NormalizeHost) {

@@ -77,7 +77,8 @@ absl::StatusOr<PinsFile> ParsePinsFile(absl::string_view text, absl::string_view
           is_certificate ? "-----END CERTIFICATE-----" : "-----END PUBLIC KEY-----";
       size_t j = i + 1;
       while (j < lines.size() && absl::StripTrailingAsciiWhitespace(lines[j]) != end) ++j;
-      if (j == lines.size()) return error(i, absl::StrCat("PEM block of \"", name, "\" not closed"));
+      if (j == lines.size())
+        return error(i, absl::StrCat("PEM block of \"", name, "\" not closed"));
       std::vector<absl::string_view> block(lines.begin() + i, lines.begin() + j + 1);
       const std::string pem = absl::StrCat(absl::StrJoin(block, "\n"), "\n");
       absl::StatusOr<SpkiHash> hash =
@@ -87,8 +88,8 @@ absl::StatusOr<PinsFile> ParsePinsFile(absl::string_view text, absl::string_view
       ++(is_certificate ? out.certificates : out.public_keys);
       i = j;
     } else {
-      return error(i, absl::StrCat("\"", name,
-                                   "\" must be followed by a PEM block, sha256/ or store:"));
+      return error(
+          i, absl::StrCat("\"", name, "\" must be followed by a PEM block, sha256/ or store:"));
     }
     name_index = std::string::npos;
   }

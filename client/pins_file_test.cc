@@ -27,9 +27,9 @@ std::string PinsPath() {
 // extracted with awk: independent of the parser under test.
 std::string OpensslHashOfEntry(const std::string& path, const std::string& name) {
   const std::string block_path = testing::WriteTempFile("entry.pem", "");
-  const std::string extract = absl::StrCat(
-      "awk '$0 == \"", name, "\" {f=1; next} f && /^-----BEGIN/ {p=1} p {print} ",
-      "p && /^-----END/ {exit}' '", path, "' > '", block_path, "'");
+  const std::string extract =
+      absl::StrCat("awk '$0 == \"", name, "\" {f=1; next} f && /^-----BEGIN/ {p=1} p {print} ",
+                   "p && /^-----END/ {exit}' '", path, "' > '", block_path, "'");
   EXPECT_TRUE(testing::RunShellCommand(extract).ok());
   absl::StatusOr<std::string> pem = ReadFileToString(block_path);
   EXPECT_TRUE(pem.ok());
@@ -81,9 +81,9 @@ TEST(PinsFileTest, ParsesAllValueKindsWithCommentsAndCrlf) {
   const testing::TestKey key = testing::TestKey::GenerateEc();
   const std::string cert_der = testing::MakeCertificateDer(
       {.subject_cn = "C", .subject_key = &key, .issuer_cn = "C", .issuer_key = &key});
-  const std::string text = absl::StrCat(
-      "# comment\n\nPinsListTimestamp\n42\n\nZero\r\n", kZeroPin, "\r\n\nCert\n",
-      testing::DerCertificateToPem(cert_der), "\n# between\nKey\n", key.PublicKeyPem());
+  const std::string text = absl::StrCat("# comment\n\nPinsListTimestamp\n42\n\nZero\r\n", kZeroPin,
+                                        "\r\n\nCert\n", testing::DerCertificateToPem(cert_der),
+                                        "\n# between\nKey\n", key.PublicKeyPem());
   absl::StatusOr<PinsFile> pins = ParsePinsFile(text, "t.pins", nullptr);
   ASSERT_TRUE(pins.ok()) << pins.status();
   EXPECT_EQ(*pins->timestamp, 42);

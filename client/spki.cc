@@ -117,7 +117,8 @@ absl::StatusOr<std::string> CertificateDerFromPem(absl::string_view pem) {
 absl::StatusOr<SpkiHash> ParseSha256Pin(absl::string_view text) {
   constexpr absl::string_view kPrefix = "sha256/";
   if (!absl::StartsWith(text, kPrefix)) {
-    return absl::InvalidArgumentError(absl::StrCat("pin \"", text, "\" does not start with sha256/"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("pin \"", text, "\" does not start with sha256/"));
   }
   const absl::string_view b64 = text.substr(kPrefix.size());
   std::string raw;
@@ -129,8 +130,8 @@ absl::StatusOr<SpkiHash> ParseSha256Pin(absl::string_view text) {
 }
 
 std::string SpkiHashToHex(const SpkiHash& hash) {
-  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(hash.data()),
-                                                  hash.size()));
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(hash.data()), hash.size()));
 }
 
 std::string SpkiHashToBase64Pin(const SpkiHash& hash) {

@@ -15,8 +15,8 @@ absl::Status SpkiDictionary::Add(std::string name, std::vector<SpkiHash> hashes,
   }
   if (auto it = entries_.find(name); it != entries_.end()) {
     return absl::AlreadyExistsError(absl::StrCat("SPKI name \"", name, "\" defined twice in ",
-                                                 description_, " (lines ", it->second.line,
-                                                 " and ", line, ")"));
+                                                 description_, " (lines ", it->second.line, " and ",
+                                                 line, ")"));
   }
   std::sort(hashes.begin(), hashes.end());
   hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
@@ -27,8 +27,8 @@ absl::Status SpkiDictionary::Add(std::string name, std::vector<SpkiHash> hashes,
 absl::Status SpkiDictionary::AddUnresolvable(std::string name, std::string reason, int line) {
   if (auto it = entries_.find(name); it != entries_.end()) {
     return absl::AlreadyExistsError(absl::StrCat("SPKI name \"", name, "\" defined twice in ",
-                                                 description_, " (lines ", it->second.line,
-                                                 " and ", line, ")"));
+                                                 description_, " (lines ", it->second.line, " and ",
+                                                 line, ")"));
   }
   entries_.emplace(std::move(name), Entry{{}, std::move(reason), line});
   return absl::OkStatus();
@@ -41,8 +41,7 @@ absl::StatusOr<std::vector<SpkiHash>> SpkiDictionary::Resolve(absl::string_view 
   }
   if (it->second.hashes.empty()) {
     return absl::NotFoundError(absl::StrCat("defined in ", description_, " line ", it->second.line,
-                                            " but unresolvable: ",
-                                            it->second.unresolvable_reason));
+                                            " but unresolvable: ", it->second.unresolvable_reason));
   }
   return it->second.hashes;
 }

@@ -18,8 +18,12 @@ using ::pinning::client::testing::TestKey;
 using ::pinning::client::testing::WriteTempFile;
 
 std::string SelfSigned(const TestKey& key, const std::string& cn, long serial = 1) {
-  return MakeCertificateDer({.subject_cn = cn, .subject_key = &key, .issuer_cn = cn,
-                             .issuer_key = &key, .is_ca = true, .serial = serial});
+  return MakeCertificateDer({.subject_cn = cn,
+                             .subject_key = &key,
+                             .issuer_cn = cn,
+                             .issuer_key = &key,
+                             .is_ca = true,
+                             .serial = serial});
 }
 
 std::string HexOrDie(const absl::StatusOr<SpkiHash>& hash) {
@@ -94,7 +98,8 @@ TEST(SpkiTest, RejectsMalformedInput) {
 }
 
 TEST(SpkiTest, Sha256PinNotation) {
-  absl::StatusOr<SpkiHash> zero = ParseSha256Pin("sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+  absl::StatusOr<SpkiHash> zero =
+      ParseSha256Pin("sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
   ASSERT_TRUE(zero.ok()) << zero.status();
   EXPECT_EQ(SpkiHashToHex(*zero), std::string(64, '0'));
 

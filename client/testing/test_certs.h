@@ -40,7 +40,7 @@ class TestKey {
 
 struct CertificateSpec {
   std::string subject_cn;
-  std::string subject_o;  // Optional organization.
+  std::string subject_o;   // Optional organization.
   std::string subject_ou;  // Optional organizational unit.
   const TestKey* subject_key = nullptr;
   std::string issuer_cn;

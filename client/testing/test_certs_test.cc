@@ -19,8 +19,10 @@ std::unique_ptr<X509, decltype(&X509_free)> Parse(const std::string& der) {
 TEST(TestCertsTest, ChainIsSignedByItsIssuer) {
   const TestKey root_key = TestKey::GenerateEc();
   const TestKey leaf_key = TestKey::GenerateRsa(2048);
-  const std::string root = MakeCertificateDer({.subject_cn = "Root", .subject_key = &root_key,
-                                               .issuer_cn = "Root", .issuer_key = &root_key,
+  const std::string root = MakeCertificateDer({.subject_cn = "Root",
+                                               .subject_key = &root_key,
+                                               .issuer_cn = "Root",
+                                               .issuer_key = &root_key,
                                                .is_ca = true});
   const std::string leaf = MakeCertificateDer({.subject_cn = "leaf.example.com",
                                                .subject_o = "Example",

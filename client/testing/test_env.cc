@@ -37,8 +37,8 @@ absl::StatusOr<std::string> PinListsDir() {
   std::vector<std::string> tried;
   if (const char* env = getenv("PINLISTS_DIR"); env != nullptr && *env != '\0') {
     if (IsDirectoryWithLists(env)) return std::string(env);
-    return absl::NotFoundError(absl::StrCat("PINLISTS_DIR=", env,
-                                            " does not hold chromium/ and firefox/ pin lists"));
+    return absl::NotFoundError(
+        absl::StrCat("PINLISTS_DIR=", env, " does not hold chromium/ and firefox/ pin lists"));
   }
   std::vector<std::string> roots;
   if (const char* ws = getenv("BUILD_WORKSPACE_DIRECTORY"); ws != nullptr && *ws != '\0') {
@@ -55,14 +55,14 @@ absl::StatusOr<std::string> PinListsDir() {
     tried.push_back(absl::StrCat("(runfile ", kMarker, " not found: add the data dependency)"));
   }
   for (const std::string& root : roots) {
-    const std::string dir = absl::StrCat(root, absl::EndsWith(root, "/") ? "" : "/",
-                                         "../shared/data/pinlists");
+    const std::string dir =
+        absl::StrCat(root, absl::EndsWith(root, "/") ? "" : "/", "../shared/data/pinlists");
     if (IsDirectoryWithLists(dir)) return dir;
     tried.push_back(dir);
   }
-  return absl::NotFoundError(absl::StrCat(
-      "the real pin lists were not found (tried: ", absl::StrJoin(tried, ", "),
-      "). Run the tests with --test_env=PINLISTS_DIR=/path/to/shared/data/pinlists"));
+  return absl::NotFoundError(
+      absl::StrCat("the real pin lists were not found (tried: ", absl::StrJoin(tried, ", "),
+                   "). Run the tests with --test_env=PINLISTS_DIR=/path/to/shared/data/pinlists"));
 }
 
 absl::StatusOr<std::string> RunShellCommand(const std::string& command) {
@@ -79,14 +79,13 @@ absl::StatusOr<std::string> RunShellCommand(const std::string& command) {
   return out;
 }
 
-absl::StatusOr<std::string> OpensslSpkiSha256Hex(const std::string& pem_path,
-                                                 bool is_public_key) {
+absl::StatusOr<std::string> OpensslSpkiSha256Hex(const std::string& pem_path, bool is_public_key) {
   const std::string first =
       is_public_key ? absl::StrCat("openssl pkey -pubin -in ", ShellQuote(pem_path))
                     : absl::StrCat("openssl x509 -in ", ShellQuote(pem_path), " -pubkey -noout");
-  const std::string command = absl::StrCat(
-      "set -o pipefail 2>/dev/null; ", first,
-      " | openssl pkey -pubin -outform DER | openssl dgst -sha256");
+  const std::string command =
+      absl::StrCat("set -o pipefail 2>/dev/null; ", first,
+                   " | openssl pkey -pubin -outform DER | openssl dgst -sha256");
   absl::StatusOr<std::string> out = RunShellCommand(absl::StrCat("bash -c ", ShellQuote(command)));
   if (!out.ok()) return out.status();
   // "SHA2-256(stdin)= <hex>" (OpenSSL 3) or "(stdin)= <hex>".

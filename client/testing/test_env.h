@@ -9,7 +9,8 @@
 //
 //   ASSERT_OK_AND_ASSIGN... absl::StatusOr<std::string> dir = PinListsDir();
 //   ASSERT_TRUE(dir.ok()) << dir.status();
-//   absl::StatusOr<std::string> hex = OpensslSpkiSha256Hex("/tmp/cert.pem", /*is_public_key=*/false);
+//   absl::StatusOr<std::string> hex = OpensslSpkiSha256Hex("/tmp/cert.pem",
+//   /*is_public_key=*/false);
 #ifndef CLIENT_TESTING_TEST_ENV_H_
 #define CLIENT_TESTING_TEST_ENV_H_
 
