@@ -24,6 +24,9 @@
 // --token_file=F (else the AGGCTL_TOKEN environment variable; tokens are never taken from the
 // command line), --timeout_s=N (every call has this deadline), --json (machine-readable output).
 // Exit status: 0 on success, 1 on an error (printed as CODE: message), 2 on bad usage.
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -481,18 +484,28 @@ absl::Status RecordEvent(const std::shared_ptr<grpc::Channel>& channel) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<SqliteStore>> OpenLocalStore() {
+// OpenLocalStore opens aggregator.db in --data_dir. With `create`, a missing directory and
+// database are created (import into a new store); otherwise they must exist.
+absl::StatusOr<std::unique_ptr<SqliteStore>> OpenLocalStore(bool create) {
   const std::string dir = absl::GetFlag(FLAGS_data_dir);
   if (dir.empty()) return absl::InvalidArgumentError("--data_dir is required");
   SqliteStoreOptions options;
   options.path = dir + "/aggregator.db";
+  struct stat st;
+  if (create) {
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+      return absl::UnavailableError(absl::StrCat("cannot create ", dir));
+    }
+  } else if (::stat(options.path.c_str(), &st) != 0) {
+    return absl::NotFoundError(absl::StrCat("no database at ", options.path));
+  }
   return SqliteStore::Open(options);
 }
 
 absl::Status ExportCounts() {
   const std::string out_path = absl::GetFlag(FLAGS_out);
   if (out_path.empty()) return absl::InvalidArgumentError("--out is required");
-  ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> store, OpenLocalStore());
+  ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> store, OpenLocalStore(/*create=*/false));
   std::ofstream out(out_path, std::ios::trunc);
   if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", out_path));
   const std::string format = absl::GetFlag(FLAGS_format);
@@ -526,7 +539,7 @@ absl::Status ImportCounts() {
   if (in_path.empty()) return absl::InvalidArgumentError("--in is required");
   std::ifstream in(in_path);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", in_path));
-  ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> store, OpenLocalStore());
+  ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> store, OpenLocalStore(/*create=*/true));
   RETURN_IF_ERROR(ImportCountsCsv(in, *store));
   std::cerr << "imported counts from " << in_path << "\n";
   return absl::OkStatus();
