@@ -27,6 +27,15 @@ v1::Catalog MakeTestCatalog(int num_pinsets, uint8_t salt) {
   return catalog;
 }
 
+v1::Catalog MakeTestCatalogWithPins(const std::vector<std::string>& pinset_spki) {
+  v1::Catalog catalog = MakeTestCatalog(static_cast<int>(pinset_spki.size()));
+  for (size_t i = 0; i < pinset_spki.size(); ++i) {
+    catalog.mutable_pinsets(static_cast<int>(i))->set_spki_sha256(0, pinset_spki[i]);
+  }
+  catalog.set_version(CatalogVersion(catalog));
+  return catalog;
+}
+
 v1::ParamsVersion MakeTestParamsVersion(uint32_t version, const v1::Catalog& catalog, double f,
                                         double p, double q, uint32_t pinsets_per_ping) {
   v1::ParamsVersion pv;

@@ -6,6 +6,8 @@
 #define CLIENT_UPLOAD_TEST_CATALOG_H_
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "proto/catalog.pb.h"
 #include "proto/params.pb.h"
@@ -16,6 +18,10 @@ namespace pinning::client {
 // "Org<i>", enforce mode, one made-up 32-byte SPKI hash each), each pinning host "h<i>.test" with
 // subdomains, and `version` set to its content hash. `salt` changes the hashes (and the version).
 v1::Catalog MakeTestCatalog(int num_pinsets, uint8_t salt = 0);
+
+// MakeTestCatalogWithPins is MakeTestCatalog with pinset i accepting exactly the SPKI hash
+// `pinset_spki[i]` (32 raw bytes), for checks with real certificates.
+v1::Catalog MakeTestCatalogWithPins(const std::vector<std::string>& pinset_spki);
 
 // MakeTestParamsVersion returns params version `version` for `catalog` with the given f, p, q, s
 // and 2 bits per pinset (epsilons left 0: clients recompute them).

@@ -179,15 +179,20 @@ absl::StatusOr<ParamsRefresh> Uploader::RefreshParams(
     return ParamsRefresh{.kind = ParamsRefresh::Kind::kUnchanged, .params = current};
   }
 
-  std::shared_ptr<const v1::Catalog> catalog;
-  if (outcome.response.has_catalog()) {
-    catalog = std::make_shared<const v1::Catalog>(outcome.response.catalog());
-  } else if (current != nullptr && served.catalog_version() == current->catalog_version()) {
-    catalog = current->shared_catalog();
+  const v1::Catalog* catalog =
+      outcome.response.has_catalog() ? &outcome.response.catalog() : nullptr;
+  absl::StatusOr<std::shared_ptr<const ActiveParams>> next;
+  if (catalog == nullptr && current != nullptr &&
+      served.catalog_version() == current->catalog_version()) {
+    next = MakeActiveParamsWithChecker(served, current->shared_checker());
+  } else if (cache_ != nullptr) {
+    next = cache_->Intern(served, catalog);
+  } else if (catalog == nullptr) {
+    next = absl::NotFoundError(absl::StrCat("the server omitted catalog ",
+                                            served.catalog_version(), ", which is not known"));
+  } else {
+    next = MakeActiveParams(served, catalog);
   }
-  absl::StatusOr<std::shared_ptr<const ActiveParams>> next =
-      cache_ != nullptr ? cache_->Intern(served, std::move(catalog))
-                        : MakeActiveParams(served, std::move(catalog));
   if (!next.ok()) return next.status();
 
   const double after =

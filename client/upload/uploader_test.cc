@@ -9,51 +9,13 @@
 
 #include "absl/synchronization/mutex.h"
 #include "client/upload/fake_clock.h"
+#include "client/upload/scripted_transport.h"
 #include "client/upload/test_catalog.h"
 #include "gtest/gtest.h"
 #include "privacy/random_source.h"
 
 namespace pinning::client {
 namespace {
-
-// ScriptedTransport answers each call with the next scripted outcome (OK once the script is
-// exhausted) and records what was sent.
-class ScriptedTransport final : public IngestTransport {
- public:
-  std::deque<SubmitOutcome> submit_script;
-  std::deque<BatchOutcome> batch_script;
-  std::deque<ParamsOutcome> params_script;
-  std::vector<std::string> submitted_ids;             // one per Submit call
-  std::vector<std::vector<std::string>> batch_ids;    // one per SubmitBatch call
-  std::vector<std::string> params_known_versions;     // one per GetParams call
-  std::vector<absl::Duration> timeouts;
-
-  SubmitOutcome Submit(const v1::Ping& ping, absl::Duration timeout) override {
-    submitted_ids.push_back(ping.ping_id());
-    timeouts.push_back(timeout);
-    if (submit_script.empty()) return SubmitOutcome{};
-    SubmitOutcome next = submit_script.front();
-    submit_script.pop_front();
-    return next;
-  }
-  BatchOutcome SubmitBatch(absl::Span<const v1::Ping> pings, absl::Duration timeout) override {
-    std::vector<std::string> ids;
-    for (const v1::Ping& p : pings) ids.push_back(p.ping_id());
-    batch_ids.push_back(ids);
-    timeouts.push_back(timeout);
-    if (batch_script.empty()) return BatchOutcome{.accepted = pings.size()};
-    BatchOutcome next = batch_script.front();
-    batch_script.pop_front();
-    return next;
-  }
-  ParamsOutcome GetParams(absl::string_view known, absl::Duration timeout) override {
-    params_known_versions.emplace_back(known);
-    timeouts.push_back(timeout);
-    ParamsOutcome next = params_script.front();
-    params_script.pop_front();
-    return next;
-  }
-};
 
 std::string Id(char c) { return std::string(16, c); }
 
@@ -103,7 +65,7 @@ TEST_F(UploaderTest, RetriesTransientFailuresOnTheBackoffScheduleWithTheSamePing
   std::unique_ptr<Uploader> uploader = MakeUploader(options);
   ASSERT_TRUE(uploader->Flush(pending, stats_).ok());
 
-  EXPECT_EQ(transport_.submitted_ids, std::vector<std::string>(4, Id('a')));
+  EXPECT_EQ(transport_.SubmittedIds(), std::vector<std::string>(4, Id('a')));
   for (absl::Duration t : transport_.timeouts) EXPECT_EQ(t, absl::Seconds(7));
   // Bases 1, 1.6, 2.56 s (gRPC connection backoff), each with ±20% jitter.
   const std::vector<double> sleeps = SleepSeconds();
@@ -146,7 +108,7 @@ TEST_F(UploaderTest, GivesUpAfterMaxAttemptsAndKeepsThePing) {
   options.max_attempts = 4;
   absl::Status flushed = MakeUploader(options)->Flush(pending, stats_);
   EXPECT_EQ(flushed.code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(transport_.submitted_ids.size(), 4u);
+  EXPECT_EQ(transport_.SubmittedIds().size(), 4u);
   EXPECT_EQ(clock_.sleeps().size(), 3u);  // no wait after the last attempt
   EXPECT_EQ(pending.size(), 1u);
   EXPECT_EQ(stats_.failed_attempts, 4u);
@@ -176,7 +138,7 @@ TEST_F(UploaderTest, DropsAndCountsPingsRejectedAsInvalid) {
                               Fail(absl::StatusCode::kFailedPrecondition),
                               SubmitOutcome{.duplicate = true}};
   ASSERT_TRUE(MakeUploader()->Flush(pending, stats_).ok());
-  EXPECT_EQ(transport_.submitted_ids,
+  EXPECT_EQ(transport_.SubmittedIds(),
             (std::vector<std::string>{Id('a'), Id('b'), Id('c'), Id('d')}));
   EXPECT_EQ(stats_.dropped_invalid, 2u);
   EXPECT_EQ(stats_.acknowledged, 1u);
@@ -197,9 +159,9 @@ TEST_F(UploaderTest, OfflineDaysKeepOnlyTheNewestPingsUpToTheBound) {
     EXPECT_EQ(uploader->Flush(pending, stats_).code(), absl::StatusCode::kUnavailable);
   }
   EXPECT_EQ(pending.dropped_overflow(), 2u);
-  transport_.submitted_ids.clear();
+  transport_.submitted.clear();
   ASSERT_TRUE(uploader->Flush(pending, stats_).ok());  // back online
-  EXPECT_EQ(transport_.submitted_ids, (std::vector<std::string>{Id('c'), Id('d'), Id('e')}));
+  EXPECT_EQ(transport_.SubmittedIds(), (std::vector<std::string>{Id('c'), Id('d'), Id('e')}));
   EXPECT_EQ(stats_.acknowledged, 3u);
 }
 
@@ -261,19 +223,12 @@ TEST_F(UploaderTest, RejectsInvalidOptions) {
 
 // ---- Parameters ----
 
-ParamsOutcome Served(const v1::ParamsVersion& pv, const v1::Catalog* catalog) {
-  ParamsOutcome outcome;
-  *outcome.response.mutable_current() = pv;
-  if (catalog != nullptr) *outcome.response.mutable_catalog() = *catalog;
-  return outcome;
-}
-
 TEST_F(UploaderTest, AdoptsParamsThenReportsThemUnchanged) {
   const v1::Catalog catalog = MakeTestCatalog(3);
   const v1::ParamsVersion pv = MakeTestParamsVersion(1, catalog, 0.5, 0.25, 0.75, 3);
   transport_.params_script = {
-      ParamsOutcome{.status = absl::UnavailableError("down")}, Served(pv, &catalog),
-      Served(pv, nullptr)};
+      ParamsOutcome{.status = absl::UnavailableError("down")}, ServeParams(pv, &catalog),
+      ServeParams(pv, nullptr)};
   InMemoryPrivacyLedger ledger;
   std::unique_ptr<Uploader> uploader = MakeUploader();
   absl::StatusOr<ParamsRefresh> first = uploader->RefreshParams(nullptr, ledger, stats_);
@@ -295,8 +250,8 @@ TEST_F(UploaderTest, AdoptsParamsThenReportsThemUnchanged) {
 TEST_F(UploaderTest, NewParamsForAKnownCatalogReuseIt) {
   const v1::Catalog catalog = MakeTestCatalog(3);
   transport_.params_script = {
-      Served(MakeTestParamsVersion(1, catalog, 0.5, 0.25, 0.75, 3), &catalog),
-      Served(MakeTestParamsVersion(2, catalog, 0.5, 0.25, 0.75, 1), nullptr)};
+      ServeParams(MakeTestParamsVersion(1, catalog, 0.5, 0.25, 0.75, 3), &catalog),
+      ServeParams(MakeTestParamsVersion(2, catalog, 0.5, 0.25, 0.75, 1), nullptr)};
   InMemoryPrivacyLedger ledger;
   std::unique_ptr<Uploader> uploader = MakeUploader();
   absl::StatusOr<ParamsRefresh> first = uploader->RefreshParams(nullptr, ledger, stats_);
@@ -315,7 +270,7 @@ TEST_F(UploaderTest, RefusesParamsThatWouldExceedTheBudgetAndKeepsThePreviousOne
   // Version 2: f=0.1 (weaker PRR): eps1 = 4·ln(0.725/0.275) = 3.878.
   const v1::ParamsVersion pv1 = MakeTestParamsVersion(1, catalog, 0.5, 0.25, 0.75, 2);
   const v1::ParamsVersion pv2 = MakeTestParamsVersion(2, catalog, 0.1, 0.25, 0.75, 2);
-  transport_.params_script = {Served(pv1, &catalog), Served(pv2, nullptr)};
+  transport_.params_script = {ServeParams(pv1, &catalog), ServeParams(pv2, nullptr)};
   UploaderOptions options;
   options.epsilon_budget = 6.0;
   std::unique_ptr<Uploader> uploader = MakeUploader(options);
@@ -353,7 +308,7 @@ TEST_F(UploaderTest, ParamsFetchDoesNotRetryPermanentErrorsAndRejectsBadAnswers)
   EXPECT_TRUE(clock_.sleeps().empty());
 
   const v1::Catalog catalog = MakeTestCatalog(2);
-  transport_.params_script = {Served(MakeTestParamsVersion(1, catalog, 0.5, 0.25, 0.75, 2), nullptr)};
+  transport_.params_script = {ServeParams(MakeTestParamsVersion(1, catalog, 0.5, 0.25, 0.75, 2), nullptr)};
   EXPECT_EQ(uploader->RefreshParams(nullptr, ledger, stats_).status().code(),
             absl::StatusCode::kNotFound);  // catalog neither sent nor known
 }
