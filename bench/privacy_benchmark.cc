@@ -57,10 +57,11 @@ void BM_EncodePing(benchmark::State& state) {
   const int k = static_cast<int>(state.range(0));
   const int s = static_cast<int>(state.range(1));
   std::unique_ptr<CryptoRandomSource> rng = Crypto();
-  absl::StatusOr<Encoder> encoder = Encoder::Create(
-      {.params = ChromeNoise(s), .num_pinsets = k, .params_version = 3,
-       .catalog_version = kCatalogVersion},
-      Secret(), rng.get());
+  absl::StatusOr<Encoder> encoder = Encoder::Create({.params = ChromeNoise(s),
+                                                     .num_pinsets = k,
+                                                     .params_version = 3,
+                                                     .catalog_version = kCatalogVersion},
+                                                    Secret(), rng.get());
   if (!encoder.ok()) std::abort();
   std::vector<PinsetState> states(k, PinsetState::kNotChecked);
   for (int i = 0; i < k; i += 3) states[i] = PinsetState::kCheckedOk;
@@ -83,10 +84,11 @@ void BM_EncoderCreate(benchmark::State& state) {
   std::unique_ptr<CryptoRandomSource> rng = Crypto();
   const std::vector<uint8_t> secret = Secret();
   for (auto _ : state) {
-    absl::StatusOr<Encoder> encoder = Encoder::Create(
-        {.params = ChromeNoise(1), .num_pinsets = 16, .params_version = 3,
-         .catalog_version = kCatalogVersion},
-        secret, rng.get());
+    absl::StatusOr<Encoder> encoder = Encoder::Create({.params = ChromeNoise(1),
+                                                       .num_pinsets = 16,
+                                                       .params_version = 3,
+                                                       .catalog_version = kCatalogVersion},
+                                                      secret, rng.get());
     benchmark::DoNotOptimize(encoder);
   }
 }
@@ -107,8 +109,8 @@ void BM_EstimateOrganizationRate(benchmark::State& state) {
 BENCHMARK(BM_EstimateOrganizationRate)->ArgName("pinsets")->Arg(16);
 
 void BM_TuneParams(benchmark::State& state) {
-  const TuningTargets targets = {.epsilon_one = 2, .epsilon_inf = 8,
-                                 .num_pinsets = static_cast<int>(state.range(0))};
+  const TuningTargets targets = {
+      .epsilon_one = 2, .epsilon_inf = 8, .num_pinsets = static_cast<int>(state.range(0))};
   for (auto _ : state) benchmark::DoNotOptimize(TuneParams(targets));
 }
 BENCHMARK(BM_TuneParams)->ArgName("K")->Arg(16)->Arg(1024);

@@ -146,9 +146,9 @@ void Encoder::ChooseSubset(absl::Span<const uint64_t> words, std::vector<uint32_
 
 absl::StatusOr<EncodedReport> Encoder::Encode(absl::Span<const PinsetState> states) {
   if (params_.bits_per_pinset() != kStateBits) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("Encode maps states to ", kStateBits, " bits but bits_per_pinset = ",
-                     params_.bits_per_pinset(), "; use EncodeTrueBits"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "Encode maps states to ", kStateBits,
+        " bits but bits_per_pinset = ", params_.bits_per_pinset(), "; use EncodeTrueBits"));
   }
   if (states.size() != static_cast<size_t>(num_pinsets_)) {
     return absl::InvalidArgumentError(
@@ -169,8 +169,8 @@ absl::StatusOr<EncodedReport> Encoder::Encode(absl::Span<const PinsetState> stat
 absl::StatusOr<EncodedReport> Encoder::EncodeTrueBits(absl::Span<const uint8_t> true_bits) {
   const int bits_per_pinset = params_.bits_per_pinset();
   if (true_bits.size() != static_cast<size_t>(num_pinsets_) * bits_per_pinset) {
-    return absl::InvalidArgumentError(absl::StrCat("got ", true_bits.size(), " true bits; expected ",
-                                                   num_pinsets_ * bits_per_pinset));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "got ", true_bits.size(), " true bits; expected ", num_pinsets_ * bits_per_pinset));
   }
   for (size_t j = 0; j < true_bits.size(); ++j) {
     if (true_bits[j] > 1) {

@@ -16,10 +16,10 @@
 // thus has probability T/2^64, which equals f/2 exactly whenever f·2^63 is an integer: every double
 // f >= 2^-11, and f = 0. (This is the "u < f/2 → 1, u < f → 0" rule with 2^-64 instead of 2^-53
 // granularity, and without float rounding.) For other f the realized f' = 2T/2^64 lies in
-// [f, f + 2^-63); since both ε1 and ε∞ decrease as f grows, the stated epsilons remain upper bounds,
-// and the estimator's p*, q* are off by less than 2^-63, far below any sampling error. The IRR
-// thresholds are exact in the same way (ExactBernoulli: exact for p, q >= 2^-12 and for 0 and 1).
-// No 1/128 quantization of f is used anywhere.
+// [f, f + 2^-63); since both ε1 and ε∞ decrease as f grows, the stated epsilons remain upper
+// bounds, and the estimator's p*, q* are off by less than 2^-63, far below any sampling error. The
+// IRR thresholds are exact in the same way (ExactBernoulli: exact for p, q >= 2^-12 and for 0 and
+// 1). No 1/128 quantization of f is used anywhere.
 //
 // Usage:
 //   absl::StatusOr<Encoder> encoder = Encoder::Create(
@@ -110,8 +110,8 @@ class Encoder {
   uint64_t prr_threshold_;  // T = ceil(f·2^63)
   ExactBernoulli irr_if_zero_;
   ExactBernoulli irr_if_one_;
-  std::vector<uint64_t> words_;   // scratch: the ping's uniforms
-  std::vector<uint8_t> marks_;    // scratch for subset selection, K entries, all zero between calls
+  std::vector<uint64_t> words_;  // scratch: the ping's uniforms
+  std::vector<uint8_t> marks_;   // scratch for subset selection, K entries, all zero between calls
 };
 
 }  // namespace privacy

@@ -17,7 +17,13 @@ namespace {
 using ::testing::HasSubstr;
 
 Params MakeParams(double f, double p, double q, int s, int bits = 2) {
-  return *ParamsBuilder().SetF(f).SetP(p).SetQ(q).SetPinsetsPerPing(s).SetBitsPerPinset(bits).Build();
+  return *ParamsBuilder()
+              .SetF(f)
+              .SetP(p)
+              .SetQ(q)
+              .SetPinsetsPerPing(s)
+              .SetBitsPerPinset(bits)
+              .Build();
 }
 
 std::vector<uint8_t> Secret(uint8_t fill) { return std::vector<uint8_t>(kClientSecretSize, fill); }
@@ -31,8 +37,8 @@ std::vector<uint8_t> RandomSecret(RandomSource& rng) {
 Encoder MakeEncoder(const Params& params, int k, absl::Span<const uint8_t> secret,
                     RandomSource* rng, const std::string& catalog = "cat-1") {
   absl::StatusOr<Encoder> encoder = Encoder::Create(
-      {.params = params, .num_pinsets = k, .params_version = 7, .catalog_version = catalog},
-      secret, rng);
+      {.params = params, .num_pinsets = k, .params_version = 7, .catalog_version = catalog}, secret,
+      rng);
   EXPECT_TRUE(encoder.ok()) << encoder.status();
   return *std::move(encoder);
 }
@@ -42,8 +48,11 @@ TEST(EncoderTest, CreateRejectsBadConfigurations) {
   const std::vector<uint8_t> secret = Secret(1);
   const Params params = MakeParams(0.5, 0.25, 0.75, 3);
   auto create = [&](int k, absl::Span<const uint8_t> s, RandomSource* r, std::string catalog) {
-    return Encoder::Create(
-        {.params = params, .num_pinsets = k, .params_version = 1, .catalog_version = catalog}, s, r)
+    return Encoder::Create({.params = params,
+                            .num_pinsets = k,
+                            .params_version = 1,
+                            .catalog_version = catalog},
+                           s, r)
         .status();
   };
   EXPECT_TRUE(create(3, secret, &rng, "c").ok());
@@ -231,12 +240,12 @@ TEST(EncoderTest, RejectsBadInputs) {
   Encoder encoder = MakeEncoder(MakeParams(0.5, 0.25, 0.75, 2), 3, Secret(9), &rng);
   EXPECT_EQ(encoder.Encode({PinsetState::kCheckedOk}).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(encoder
-                .Encode({PinsetState::kCheckedOk, static_cast<PinsetState>(3),
-                         PinsetState::kCheckedOk})
-                .status()
-                .code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      encoder
+          .Encode({PinsetState::kCheckedOk, static_cast<PinsetState>(3), PinsetState::kCheckedOk})
+          .status()
+          .code(),
+      absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(encoder.EncodeTrueBits(std::vector<uint8_t>{0, 1, 0, 1, 0}).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(encoder.EncodeTrueBits(std::vector<uint8_t>{0, 1, 0, 2, 0, 0}).status().code(),

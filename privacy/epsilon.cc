@@ -11,8 +11,8 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 bool InDomain(double f, double p, double q) {
-  return std::isfinite(f) && std::isfinite(p) && std::isfinite(q) && f >= 0 && f < 1 &&
-         p >= 0 && p < q && q <= 1;
+  return std::isfinite(f) && std::isfinite(p) && std::isfinite(q) && f >= 0 && f < 1 && p >= 0 &&
+         p < q && q <= 1;
 }
 
 // LogRatio returns ln(a/b) for probabilities a, b >= 0 with a > 0; +infinity when b = 0.

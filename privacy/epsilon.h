@@ -13,8 +13,9 @@
 // and unlimited reports of the same truth reveal at most the PRR bit, so
 //   ε∞_bit = ln((1−f/2)/(f/2)).
 // Truths that differ in m independently randomized bits multiply the per-bit ratios, so m bits cost
-// m·ε1_bit and m·ε∞_bit. google/rappor's Bloom-filter form (h hashes: a change of value sets up to h
-// bits and clears up to h bits) costs ε1 = h·ln(q*(1−p*)/(p*(1−q*))) and ε∞ = 2h·ln((1−f/2)/(f/2)).
+// m·ε1_bit and m·ε∞_bit. google/rappor's Bloom-filter form (h hashes: a change of value sets up to
+// h bits and clears up to h bits) costs ε1 = h·ln(q*(1−p*)/(p*(1−q*))) and ε∞ =
+// 2h·ln((1−f/2)/(f/2)).
 //
 // Infinities are exact: ε∞ is +∞ when f = 0 (no longitudinal bound); ε1 is +∞ when p* = 0 or
 // q* = 1 (a reported bit can be impossible under one truth).
@@ -45,7 +46,8 @@ double ReportedOneProbability(double f, double p, double q, bool true_bit);
 // (1−q* = ½f((1−p)+(1−q)) + (1−f)(1−q)), so that ratios near q* = 1 stay accurate.
 double ReportedZeroProbability(double f, double p, double q, bool true_bit);
 
-// BitEpsilonOne returns ε1_bit = max(ln(q*/p*), ln((1−p*)/(1−q*))); +infinity when p* = 0 or q* = 1.
+// BitEpsilonOne returns ε1_bit = max(ln(q*/p*), ln((1−p*)/(1−q*))); +infinity when p* = 0 or q*
+// = 1.
 double BitEpsilonOne(double f, double p, double q);
 
 // BitEpsilonInf returns ε∞_bit = ln((1−f/2)/(f/2)); +infinity when f = 0.

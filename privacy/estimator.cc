@@ -139,16 +139,16 @@ absl::StatusOr<RateProjection> ProjectRateError(const Params& params, int num_pi
                                                 const ProjectionAssumptions& a) {
   if (absl::Status status = params.ValidateFor(num_pinsets); !status.ok()) return status;
   if (!(a.pings_per_day > 0) || !std::isfinite(a.pings_per_day)) {
-    return absl::InvalidArgumentError(absl::StrCat("pings_per_day = ", a.pings_per_day,
-                                                   " is invalid: must be > 0"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("pings_per_day = ", a.pings_per_day, " is invalid: must be > 0"));
   }
   if (!(a.check_fraction > 0 && a.check_fraction <= 1)) {
-    return absl::InvalidArgumentError(absl::StrCat("check_fraction = ", a.check_fraction,
-                                                   " is invalid: must be in (0, 1]"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("check_fraction = ", a.check_fraction, " is invalid: must be in (0, 1]"));
   }
   if (!(a.violation_rate >= 0 && a.violation_rate <= 1)) {
-    return absl::InvalidArgumentError(absl::StrCat("violation_rate = ", a.violation_rate,
-                                                   " is invalid: must be in [0, 1]"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("violation_rate = ", a.violation_rate, " is invalid: must be in [0, 1]"));
   }
   if (a.org_pinsets < 1) {
     return absl::InvalidArgumentError(

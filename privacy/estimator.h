@@ -48,8 +48,8 @@ namespace privacy {
 // The two-sided 95% standard normal quantile.
 inline constexpr double kZ95 = 1.959963984540054;
 
-// PinsetCounts are the sufficient statistics of one pinset: how many pings reported it, and how many
-// of those had each reported bit set.
+// PinsetCounts are the sufficient statistics of one pinset: how many pings reported it, and how
+// many of those had each reported bit set.
 struct PinsetCounts {
   int64_t reports = 0;
   int64_t checked_ones = 0;
@@ -74,9 +74,9 @@ struct RateEstimate {
   bool sufficient = false;
   // Why the estimate is insufficient ("no reports", "checked estimate <= 0", ...); empty otherwise.
   std::string reason;
-  double rate = 0;            // V/C clamped to [0, 1]
-  double std_error = 0;       // delta-method standard error
-  double ci_low = 0;          // 95% interval, clamped to [0, 1]
+  double rate = 0;       // V/C clamped to [0, 1]
+  double std_error = 0;  // delta-method standard error
+  double ci_low = 0;     // 95% interval, clamped to [0, 1]
   double ci_high = 0;
   double violated_estimate = 0;  // V
   double checked_estimate = 0;   // C
@@ -104,9 +104,9 @@ RateEstimate CombineByInverseVariance(absl::Span<const RateEstimate> estimates);
 
 // RateProjection is the expected standard error of a violation rate under assumed traffic.
 struct RateProjection {
-  double reports_per_pinset = 0;     // N·min(s,K)/K
-  double pinset_std_error = 0;       // SE of one pinset's rate
-  double organization_std_error = 0; // SE of an organization's rate (org_pinsets alike pinsets)
+  double reports_per_pinset = 0;      // N·min(s,K)/K
+  double pinset_std_error = 0;        // SE of one pinset's rate
+  double organization_std_error = 0;  // SE of an organization's rate (org_pinsets alike pinsets)
 };
 
 // ProjectionAssumptions describe a day of traffic: N pings, each pinset checked by a fraction

@@ -43,8 +43,8 @@ PinsetCounts DrawCounts(RandomSource& rng, const Params& params, const Pinset& p
   return counts;
 }
 
-// ExactRateSd returns the delta-method SD of V/C computed from the exact moments of one client's two
-// reported bits (E[y_V y_C] summed over the three states, not the estimator's v(1−c) shortcut).
+// ExactRateSd returns the delta-method SD of V/C computed from the exact moments of one client's
+// two reported bits (E[y_V y_C] summed over the three states, not the estimator's v(1−c) shortcut).
 double ExactRateSd(const Params& params, const Pinset& pinset, double clients) {
   const double ps = params.PStar(), qs = params.QStar(), gap = qs - ps;
   const double c = pinset.check, v = pinset.check * pinset.rate;
@@ -109,8 +109,7 @@ TEST(EstimatorStatisticalTest, TrueCountIsUnbiasedWithFormulaVariance) {
   constexpr int64_t kClients = 2000;
   constexpr double kFraction = 0.3;
   const double r = params.PStar() + (params.QStar() - params.PStar()) * kFraction;
-  const double formula_sd =
-      std::sqrt(kClients * r * (1 - r)) / (params.QStar() - params.PStar());
+  const double formula_sd = std::sqrt(kClients * r * (1 - r)) / (params.QStar() - params.PStar());
   const double truth = kClients * kFraction;  // expected number of true ones
   double sum = 0, sum_sq = 0;
   int covered = 0;
@@ -191,7 +190,8 @@ TEST(EstimatorStatisticalTest, OrganizationRateWithSubsetReporting) {
       var_num += (var_v - 2 * truth * cov + truth * truth * var_c) / (gap * gap);
     }
     double expected_checked = 0;
-    for (size_t i = 0; i < pinsets.size(); ++i) expected_checked += per_pinset[i] * pinsets[i].check;
+    for (size_t i = 0; i < pinsets.size(); ++i)
+      expected_checked += per_pinset[i] * pinsets[i].check;
     se_formula_sum += std::sqrt(var_num) / expected_checked;
     acc.Add(EstimateOrganizationRate(counts, params), truth);
   }
@@ -225,8 +225,7 @@ TEST(EstimatorStatisticalTest, RatesAtZeroAndOneStayInRangeAndCover) {
     const Pinset pinset{0.4, rate};
     int covered = 0, sufficient = 0;
     for (int t = 0; t < kTrials; ++t) {
-      const RateEstimate e =
-          EstimateViolationRate(DrawCounts(rng, params, pinset, 5000), params);
+      const RateEstimate e = EstimateViolationRate(DrawCounts(rng, params, pinset, 5000), params);
       if (!e.sufficient) continue;
       ++sufficient;
       ASSERT_GE(e.rate, 0);

@@ -18,8 +18,8 @@ Params Chrome(int s = 1) {
 
 TEST(EstimateTrueCountTest, MatchesHandComputation) {
   const BitEstimate e = EstimateTrueCount(500, 1000, Chrome());
-  EXPECT_DOUBLE_EQ(e.count, 500);            // (500 − 375) / 0.25
-  EXPECT_DOUBLE_EQ(e.variance, 4000);        // 1000 · 0.25 / 0.0625
+  EXPECT_DOUBLE_EQ(e.count, 500);      // (500 − 375) / 0.25
+  EXPECT_DOUBLE_EQ(e.variance, 4000);  // 1000 · 0.25 / 0.0625
   EXPECT_DOUBLE_EQ(e.std_error, std::sqrt(4000.0));
   EXPECT_NEAR(e.ci_low, 500 - 1.959964 * 63.245553, 1e-4);
   EXPECT_NEAR(e.ci_high, 500 + 1.959964 * 63.245553, 1e-4);
@@ -161,9 +161,9 @@ TEST(ProjectRateErrorTest, RareViolationsGiveTheTunerObjective) {
   // With violation_rate = 0: Var(R) = J / (N c²), J = (K/s) p*(1−p*)/(q*−p*)².
   const Params params = Chrome(2);
   const double j = (8.0 / 2) * 0.375 * 0.625 / (0.25 * 0.25);
-  absl::StatusOr<RateProjection> proj =
-      ProjectRateError(params, 8, {.pings_per_day = 1e6, .check_fraction = 0.2,
-                                   .violation_rate = 0, .org_pinsets = 4});
+  absl::StatusOr<RateProjection> proj = ProjectRateError(
+      params, 8,
+      {.pings_per_day = 1e6, .check_fraction = 0.2, .violation_rate = 0, .org_pinsets = 4});
   ASSERT_TRUE(proj.ok()) << proj.status();
   EXPECT_DOUBLE_EQ(proj->reports_per_pinset, 250000);
   EXPECT_NEAR(proj->pinset_std_error, std::sqrt(j / (1e6 * 0.04)), 1e-15);

@@ -45,8 +45,8 @@ double ReportOne(const Params& params, bool truth) {
 absl::Status CheckInputs(const Params& params, int k, absl::Span<const uint8_t> truth) {
   if (absl::Status status = params.ValidateFor(k); !status.ok()) return status;
   if (truth.size() != static_cast<size_t>(k) * params.bits_per_pinset()) {
-    return absl::InvalidArgumentError(absl::StrCat("truth has ", truth.size(), " bits; expected ",
-                                                   k * params.bits_per_pinset()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("truth has ", truth.size(), " bits; expected ", k * params.bits_per_pinset()));
   }
   return absl::OkStatus();
 }
@@ -170,8 +170,7 @@ absl::StatusOr<std::vector<double>> ExactPrrDistribution(const Params& params, i
   return dist;
 }
 
-absl::StatusOr<std::vector<double>> ExactMultiDayDistribution(const Params& params,
-                                                              int num_pinsets,
+absl::StatusOr<std::vector<double>> ExactMultiDayDistribution(const Params& params, int num_pinsets,
                                                               absl::Span<const uint8_t> truth,
                                                               int days) {
   if (days < 1) return absl::InvalidArgumentError("days must be >= 1");
@@ -204,7 +203,8 @@ absl::StatusOr<std::vector<double>> ExactMultiDayDistribution(const Params& para
       if ((*prr)[w] == 0) continue;
       double prob = (*prr)[w];
       int64_t rest = outcome;
-      for (int d = 0; d < days; ++d, rest /= space->size) prob *= day_given_w[w][rest % space->size];
+      for (int d = 0; d < days; ++d, rest /= space->size)
+        prob *= day_given_w[w][rest % space->size];
       sum += prob;
     }
     dist[outcome] = sum;

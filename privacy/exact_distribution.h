@@ -14,8 +14,8 @@
 //
 // Usage (tests):
 //   std::vector<std::vector<double>> dists;
-//   for (const auto& truth : StateTruths(3)) dists.push_back(*ExactPingDistribution(params, 3, truth));
-//   double eps = MaxLogLikelihoodRatio(dists);  // == params.EpsilonOne(3)
+//   for (const auto& truth : StateTruths(3)) dists.push_back(*ExactPingDistribution(params, 3,
+//   truth)); double eps = MaxLogLikelihoodRatio(dists);  // == params.EpsilonOne(3)
 #ifndef PRIVACY_EXACT_DISTRIBUTION_H_
 #define PRIVACY_EXACT_DISTRIBUTION_H_
 
@@ -54,8 +54,7 @@ absl::StatusOr<std::vector<double>> ExactPrrDistribution(const Params& params, i
 
 // ExactMultiDayDistribution returns P(outcomes of `days` pings | truth) for one client whose truth
 // does not change: each day a fresh subset and fresh IRR, one shared memoized PRR.
-absl::StatusOr<std::vector<double>> ExactMultiDayDistribution(const Params& params,
-                                                              int num_pinsets,
+absl::StatusOr<std::vector<double>> ExactMultiDayDistribution(const Params& params, int num_pinsets,
                                                               absl::Span<const uint8_t> truth,
                                                               int days);
 

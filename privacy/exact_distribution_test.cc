@@ -19,10 +19,17 @@ namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 Params MakeParams(double f, double p, double q, int s, int bits = 2) {
-  return *ParamsBuilder().SetF(f).SetP(p).SetQ(q).SetPinsetsPerPing(s).SetBitsPerPinset(bits).Build();
+  return *ParamsBuilder()
+              .SetF(f)
+              .SetP(p)
+              .SetQ(q)
+              .SetPinsetsPerPing(s)
+              .SetBitsPerPinset(bits)
+              .Build();
 }
 
-// Compares e^expected and e^actual to 1e-9 relative (the logs to 1e-9 absolute), infinities exactly.
+// Compares e^expected and e^actual to 1e-9 relative (the logs to 1e-9 absolute), infinities
+// exactly.
 void ExpectSameEpsilon(double actual, double expected, const std::string& what) {
   if (expected == kInf) {
     EXPECT_EQ(actual, kInf) << what;
@@ -31,8 +38,8 @@ void ExpectSameEpsilon(double actual, double expected, const std::string& what) 
   EXPECT_NEAR(actual, expected, 1e-9) << what;
 }
 
-std::vector<std::vector<double>> PingDistributions(const Params& params, int k,
-                                                   const std::vector<std::vector<uint8_t>>& truths) {
+std::vector<std::vector<double>> PingDistributions(
+    const Params& params, int k, const std::vector<std::vector<uint8_t>>& truths) {
   std::vector<std::vector<double>> out;
   for (const auto& truth : truths) {
     absl::StatusOr<std::vector<double>> dist = ExactPingDistribution(params, k, truth);
@@ -47,8 +54,8 @@ struct Noise {
   double f, p, q;
 };
 
-// Symmetric and asymmetric noise (the 1→0 direction dominates when q is close to 1), google/rappor's
-// and Chrome's defaults, and the infinite cases.
+// Symmetric and asymmetric noise (the 1→0 direction dominates when q is close to 1),
+// google/rappor's and Chrome's defaults, and the infinite cases.
 const std::vector<Noise> kNoises = {{0.5, 0.5, 0.75}, {0.5, 0.25, 0.75}, {0.3, 0.1, 0.6},
                                     {0.2, 0.5, 0.98}, {0.05, 0.0, 1.0},  {0.0, 0.25, 0.75},
                                     {0.0, 0.0, 0.5}};
@@ -59,8 +66,8 @@ TEST(ExactDistributionTest, OnePingMaxRatioIsEpsilonOne) {
       for (int s = 1; s <= k; ++s) {
         const Params params = MakeParams(noise.f, noise.p, noise.q, s);
         const double eps = MaxLogLikelihoodRatio(PingDistributions(params, k, StateTruths(k)));
-        ExpectSameEpsilon(eps, params.EpsilonOne(k), params.DebugString() + " K=" +
-                                                          std::to_string(k));
+        ExpectSameEpsilon(eps, params.EpsilonOne(k),
+                          params.DebugString() + " K=" + std::to_string(k));
       }
     }
   }
@@ -136,8 +143,8 @@ TEST(ExactDistributionTest, SeveralDaysStayWithinBothBounds) {
 
 TEST(ExactDistributionTest, RejectsBadInputs) {
   const Params params = MakeParams(0.5, 0.25, 0.75, 2);
-  EXPECT_FALSE(ExactPingDistribution(params, 1, {0, 0}).ok());    // s > K
-  EXPECT_FALSE(ExactPingDistribution(params, 3, {0, 0}).ok());    // wrong truth size
+  EXPECT_FALSE(ExactPingDistribution(params, 1, {0, 0}).ok());  // s > K
+  EXPECT_FALSE(ExactPingDistribution(params, 3, {0, 0}).ok());  // wrong truth size
   EXPECT_FALSE(ExactPrrDistribution(params, 30, std::vector<uint8_t>(60)).ok());  // too large
   EXPECT_FALSE(ExactMultiDayDistribution(params, 2, {0, 0, 0, 0}, 0).ok());
 }
@@ -158,8 +165,8 @@ double ChiSquare(const Params& params, int k, const std::vector<PinsetState>& st
     std::vector<uint8_t> secret(kClientSecretSize);
     rng.FillBytes(absl::MakeSpan(secret));
     absl::StatusOr<Encoder> encoder = Encoder::Create(
-        {.params = params, .num_pinsets = k, .params_version = 1, .catalog_version = "chi"},
-        secret, &rng);
+        {.params = params, .num_pinsets = k, .params_version = 1, .catalog_version = "chi"}, secret,
+        &rng);
     absl::StatusOr<EncodedReport> report = encoder->Encode(states);
     absl::StatusOr<int64_t> index = PingOutcomeIndex(*report, params, k);
     EXPECT_TRUE(index.ok()) << index.status();
@@ -203,8 +210,8 @@ TEST(ExactDistributionTest, ChiSquareDetectsAWrongDistribution) {
     std::vector<uint8_t> secret(kClientSecretSize);
     rng.FillBytes(absl::MakeSpan(secret));
     absl::StatusOr<Encoder> encoder = Encoder::Create(
-        {.params = actual, .num_pinsets = 2, .params_version = 1, .catalog_version = "chi"},
-        secret, &rng);
+        {.params = actual, .num_pinsets = 2, .params_version = 1, .catalog_version = "chi"}, secret,
+        &rng);
     ++observed[*PingOutcomeIndex(*encoder->Encode(states), actual, 2)];
   }
   double chi2 = 0;

@@ -49,12 +49,12 @@ absl::StatusOr<PrefixedHmacSha256> PrefixedHmacSha256::Create(absl::Span<const u
     ipad[i] = block_key[i] ^ 0x36;
     opad[i] = block_key[i] ^ 0x5c;
   }
-  const bool ok = EVP_DigestInit_ex(inner.get(), md, nullptr) == 1 &&
-                  EVP_DigestUpdate(inner.get(), ipad, kBlockSize) == 1 &&
-                  (prefix.empty() ||
-                   EVP_DigestUpdate(inner.get(), prefix.data(), prefix.size()) == 1) &&
-                  EVP_DigestInit_ex(outer.get(), md, nullptr) == 1 &&
-                  EVP_DigestUpdate(outer.get(), opad, kBlockSize) == 1;
+  const bool ok =
+      EVP_DigestInit_ex(inner.get(), md, nullptr) == 1 &&
+      EVP_DigestUpdate(inner.get(), ipad, kBlockSize) == 1 &&
+      (prefix.empty() || EVP_DigestUpdate(inner.get(), prefix.data(), prefix.size()) == 1) &&
+      EVP_DigestInit_ex(outer.get(), md, nullptr) == 1 &&
+      EVP_DigestUpdate(outer.get(), opad, kBlockSize) == 1;
   OPENSSL_cleanse(block_key, sizeof(block_key));
   OPENSSL_cleanse(ipad, sizeof(ipad));
   OPENSSL_cleanse(opad, sizeof(opad));

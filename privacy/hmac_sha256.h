@@ -9,7 +9,8 @@
 // Usage:
 //   absl::StatusOr<PrefixedHmacSha256> mac = PrefixedHmacSha256::Create(key, prefix);
 //   if (!mac.ok()) return mac.status();
-//   absl::StatusOr<PrefixedHmacSha256::Digest> tag = mac->Mac(suffix);  // HMAC(key, prefix||suffix)
+//   absl::StatusOr<PrefixedHmacSha256::Digest> tag = mac->Mac(suffix);  // HMAC(key,
+//   prefix||suffix)
 //
 // Thread safety: Mac() uses a scratch context; one instance per thread.
 #ifndef PRIVACY_HMAC_SHA256_H_

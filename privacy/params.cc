@@ -27,9 +27,9 @@ absl::Status Params::ValidateFor(int num_pinsets) const {
         absl::StrCat("number of pinsets K = ", num_pinsets, " is invalid: must be >= 1"));
   }
   if (pinsets_per_ping_ > num_pinsets) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "pinsets_per_ping = ", pinsets_per_ping_, " is invalid for a catalog of K = ", num_pinsets,
-        " pinsets: must be <= K"));
+    return absl::InvalidArgumentError(absl::StrCat("pinsets_per_ping = ", pinsets_per_ping_,
+                                                   " is invalid for a catalog of K = ", num_pinsets,
+                                                   " pinsets: must be <= K"));
   }
   return absl::OkStatus();
 }
@@ -71,13 +71,14 @@ absl::StatusOr<Params> ParamsBuilder::Build() const {
   if (p < 0) return Invalid("p", p, "must be >= 0");
   if (q > 1) return Invalid("q", q, "must be <= 1");
   if (p >= q) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "p = %.17g and q = %.17g are invalid: p must be < q (p >= q carries no signal or inverts it)",
-        p, q));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("p = %.17g and q = %.17g are invalid: p must be < q (p >= q carries no "
+                        "signal or inverts it)",
+                        p, q));
   }
   if (*pinsets_per_ping_ < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("pinsets_per_ping = ", *pinsets_per_ping_,
-                                                   " is invalid: must be >= 1"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("pinsets_per_ping = ", *pinsets_per_ping_, " is invalid: must be >= 1"));
   }
   if (bits_per_pinset_ < 1) {
     return absl::InvalidArgumentError(

@@ -41,9 +41,11 @@ class Params {
   // bits_per_pinset: randomized bits reported per pinset (>= 1).
   int bits_per_pinset() const { return bits_per_pinset_; }
 
-  // PStar returns p* = ½f(p+q) + (1−f)p, the probability that a reported bit is 1 when its truth is 0.
+  // PStar returns p* = ½f(p+q) + (1−f)p, the probability that a reported bit is 1 when its truth is
+  // 0.
   double PStar() const;
-  // QStar returns q* = ½f(p+q) + (1−f)q, the probability that a reported bit is 1 when its truth is 1.
+  // QStar returns q* = ½f(p+q) + (1−f)q, the probability that a reported bit is 1 when its truth
+  // is 1.
   double QStar() const;
 
   // ValidateFor checks that these parameters can be used with a catalog of `num_pinsets` pinsets:
@@ -82,7 +84,10 @@ class Params {
  private:
   friend class ParamsBuilder;
   Params(double f, double p, double q, int pinsets_per_ping, int bits_per_pinset)
-      : f_(f), p_(p), q_(q), pinsets_per_ping_(pinsets_per_ping),
+      : f_(f),
+        p_(p),
+        q_(q),
+        pinsets_per_ping_(pinsets_per_ping),
         bits_per_pinset_(bits_per_pinset) {}
 
   double f_;

@@ -13,7 +13,9 @@ using ::testing::HasSubstr;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-ParamsBuilder Valid() { return ParamsBuilder().SetF(0.5).SetP(0.25).SetQ(0.75).SetPinsetsPerPing(2); }
+ParamsBuilder Valid() {
+  return ParamsBuilder().SetF(0.5).SetP(0.25).SetQ(0.75).SetPinsetsPerPing(2);
+}
 
 void ExpectInvalid(const ParamsBuilder& builder, const std::string& fragment) {
   absl::StatusOr<Params> params = builder.Build();

@@ -67,7 +67,8 @@ ABSL_FLAG(int, trials, 1, "simulate: number of populations; > 1 prints coverage 
 namespace privacy {
 namespace {
 
-constexpr char kUsage[] = R"(privacyctl: privacy parameters for pinning-violation telemetry (RAPPOR-style LDP).
+constexpr char kUsage[] =
+    R"(privacyctl: privacy parameters for pinning-violation telemetry (RAPPOR-style LDP).
 
 Usage: privacyctl <command> [flags]      (flags accept dashes or underscores)
 
@@ -161,10 +162,11 @@ absl::StatusOr<double> SingleValue(const std::vector<std::string>& values, const
 }
 
 absl::StatusOr<Params> ParamsFromFlags(int pinsets_per_ping) {
-  for (const auto& [name, value] : {std::pair{"f", absl::GetFlag(FLAGS_f)},
-                                    std::pair{"p", absl::GetFlag(FLAGS_p)},
-                                    std::pair{"q", absl::GetFlag(FLAGS_q)}}) {
-    if (std::isnan(value)) return absl::InvalidArgumentError(absl::StrCat("--", name, " is required"));
+  for (const auto& [name, value] :
+       {std::pair{"f", absl::GetFlag(FLAGS_f)}, std::pair{"p", absl::GetFlag(FLAGS_p)},
+        std::pair{"q", absl::GetFlag(FLAGS_q)}}) {
+    if (std::isnan(value))
+      return absl::InvalidArgumentError(absl::StrCat("--", name, " is required"));
   }
   return ParamsBuilder()
       .SetF(absl::GetFlag(FLAGS_f))
@@ -224,11 +226,11 @@ int RunEpsilon() {
     std::cout << json.str() << "\n";
     return 0;
   }
-  std::string what = mode == "bits"    ? absl::StrCat(bits, " arbitrary bits")
-                     : mode == "bloom" ? absl::StrCat("Bloom filter, ", hashes, " hashes")
-                                       : absl::StrCat("one ping: ", params->ReportedPinsets(k),
-                                                      " of K = ", k, " pinsets, ", reported_bits,
-                                                      " bits");
+  std::string what = mode == "bits" ? absl::StrCat(bits, " arbitrary bits")
+                     : mode == "bloom"
+                         ? absl::StrCat("Bloom filter, ", hashes, " hashes")
+                         : absl::StrCat("one ping: ", params->ReportedPinsets(k), " of K = ", k,
+                                        " pinsets, ", reported_bits, " bits");
   std::cout << absl::StrFormat("f = %g, p = %g, q = %g (p* = %g, q* = %g); %s\n\n", f, p, q,
                                params->PStar(), params->QStar(), what);
   PrintTable({"quantity", "value"},
@@ -363,8 +365,8 @@ void PrintTuneReport(const TuneReport& r, bool as_json) {
         r.assumptions.org_pinsets);
   }
   std::cout << "\n";
-  std::vector<std::string> headers = {"choice", "f", "p", "q", "s", "eps_one", "eps_inf",
-                                      "J", "J/J_tuned", "fits"};
+  std::vector<std::string> headers = {"choice",  "f",       "p", "q",         "s",
+                                      "eps_one", "eps_inf", "J", "J/J_tuned", "fits"};
   if (r.tuned_projection.has_value()) {
     headers.push_back("SE pinset");
     headers.push_back("SE org");
@@ -388,8 +390,7 @@ void PrintTuneReport(const TuneReport& r, bool as_json) {
     return cells;
   };
   std::vector<std::vector<std::string>> rows;
-  rows.push_back(row_cells("tuned", t.params,
-                           {t.objective, t.epsilon_one, t.epsilon_inf, true},
+  rows.push_back(row_cells("tuned", t.params, {t.objective, t.epsilon_one, t.epsilon_inf, true},
                            r.tuned_projection));
   for (const Row& row : r.baselines) {
     rows.push_back(row_cells(row.name, row.params, row.eval, row.projection));
@@ -459,9 +460,9 @@ absl::StatusOr<SimulationRun> RunOnePopulation(const PopulationSpec& spec) {
   for (int i = 0; i < spec.num_pinsets; ++i) {
     run.pinsets.push_back(EstimateViolationRate(sim->counts[i], spec.params));
     const PinsetCounts& truth = sim->truth[i];
-    run.realized.push_back(truth.checked_ones > 0 ? static_cast<double>(truth.violated_ones) /
-                                                        truth.checked_ones
-                                                  : kUnset);
+    run.realized.push_back(truth.checked_ones > 0
+                               ? static_cast<double>(truth.violated_ones) / truth.checked_ones
+                               : kUnset);
     run.reports.push_back(sim->counts[i].reports);
     checked += truth.checked_ones;
     violated += truth.violated_ones;
@@ -545,7 +546,10 @@ int RunSimulate() {
         json.Key("estimate").Number(line.interval.estimate);
         json.Key("unclamped_estimate").Number(line.interval.unclamped);
         json.Key("std_error").Number(line.interval.std_error);
-        json.Key("ci_low").Number(line.interval.ci_low).Key("ci_high").Number(line.interval.ci_high);
+        json.Key("ci_low")
+            .Number(line.interval.ci_low)
+            .Key("ci_high")
+            .Number(line.interval.ci_high);
         json.Key("covered").Bool(line.interval.sufficient && line.interval.ci_low <= line.truth &&
                                  line.truth <= line.interval.ci_high);
         json.EndObject();
@@ -562,15 +566,12 @@ int RunSimulate() {
     std::vector<std::vector<std::string>> rows;
     for (const Line& line : lines) {
       const Interval& iv = line.interval;
-      rows.push_back({line.name, absl::StrCat(line.reports), Num(line.truth),
-                      Num(line.realized),
-                      iv.sufficient ? Num(iv.estimate) : "insufficient: " + iv.reason,
-                      iv.sufficient ? Num(iv.std_error) : "-",
-                      iv.sufficient ? absl::StrCat("[", Num(iv.ci_low), ", ", Num(iv.ci_high), "]")
-                                    : "-",
-                      iv.sufficient && iv.ci_low <= line.truth && line.truth <= iv.ci_high
-                          ? "yes"
-                          : "no"});
+      rows.push_back(
+          {line.name, absl::StrCat(line.reports), Num(line.truth), Num(line.realized),
+           iv.sufficient ? Num(iv.estimate) : "insufficient: " + iv.reason,
+           iv.sufficient ? Num(iv.std_error) : "-",
+           iv.sufficient ? absl::StrCat("[", Num(iv.ci_low), ", ", Num(iv.ci_high), "]") : "-",
+           iv.sufficient && iv.ci_low <= line.truth && line.truth <= iv.ci_high ? "yes" : "no"});
     }
     PrintTable({"pinset", "reports", "truth", "realized", "estimate", "SE", "95% CI", "covers"},
                rows);
@@ -606,8 +607,8 @@ int RunSimulate() {
     const Summary& sm = summaries[i];
     const double n = sm.sufficient;
     const double mean = n > 0 ? sm.sum / n : kUnset;
-    const double sd = n > 1 ? std::sqrt(std::max(0.0, (sm.sum_sq - n * mean * mean) / (n - 1)))
-                            : kUnset;
+    const double sd =
+        n > 1 ? std::sqrt(std::max(0.0, (sm.sum_sq - n * mean * mean) / (n - 1))) : kUnset;
     const double mean_se = n > 0 ? sm.se_sum / n : kUnset;
     const double coverage = n > 0 ? sm.covered / n : kUnset;
     const std::string scope = i < k ? absl::StrCat(i) : "organization";
@@ -626,9 +627,9 @@ int RunSimulate() {
     std::cout << absl::StrFormat("%s; K = %d, %d populations of %lld clients\n\n",
                                  params->DebugString(), k, trials,
                                  static_cast<long long>(spec.num_clients));
-    PrintTable({"scope", "truth", "mean est.", "empirical SD", "mean SE", "95% coverage",
-                "insufficient"},
-               rows);
+    PrintTable(
+        {"scope", "truth", "mean est.", "empirical SD", "mean SE", "95% coverage", "insufficient"},
+        rows);
   }
   return 0;
 }
@@ -673,8 +674,12 @@ int RunDemo() {
                "--check-fraction 0.5 --violation-rate 0.2 --seed 2024).\n\n";
   const Params chrome =
       *ParamsBuilder().SetF(0.5).SetP(0.25).SetQ(0.75).SetPinsetsPerPing(4).Build();
-  const PopulationSpec spec = {.params = chrome, .num_pinsets = 4, .num_clients = 50000,
-                               .check_fraction = {0.5}, .violation_rate = {0.2}, .seed = 2024};
+  const PopulationSpec spec = {.params = chrome,
+                               .num_pinsets = 4,
+                               .num_clients = 50000,
+                               .check_fraction = {0.5},
+                               .violation_rate = {0.2},
+                               .seed = 2024};
   absl::StatusOr<SimulationRun> run = RunOnePopulation(spec);
   if (!run.ok()) return Failure(run.status());
   std::vector<std::vector<std::string>> rows;

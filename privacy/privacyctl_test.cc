@@ -45,8 +45,7 @@ Result RunPrivacyctl(const std::string& args) {
 std::vector<std::string> Values(const std::string& json, const std::string& key) {
   std::vector<std::string> out;
   const std::string needle = "\"" + key + "\": ";
-  for (size_t pos = json.find(needle); pos != std::string::npos;
-       pos = json.find(needle, pos + 1)) {
+  for (size_t pos = json.find(needle); pos != std::string::npos; pos = json.find(needle, pos + 1)) {
     size_t start = pos + needle.size();
     size_t end;
     if (json[start] == '"') {
@@ -92,7 +91,8 @@ TEST(PrivacyctlTest, EpsilonArbitraryBitsAndInfinity) {
 
 TEST(PrivacyctlTest, EpsilonWholePing) {
   // Chrome's normal noise, s = 2 of K = 5: ε1 = 2·2·ln(5/3), ε∞ = 2·5·ln 3.
-  const Result r = RunPrivacyctl("epsilon --f 0.5 --p 0.25 --q 0.75 --pinsets 5 --pinsets-per-ping 2 --json");
+  const Result r =
+      RunPrivacyctl("epsilon --f 0.5 --p 0.25 --q 0.75 --pinsets 5 --pinsets-per-ping 2 --json");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NEAR(Number(r.out, "epsilon_one"), 4 * std::log(5.0 / 3), 1e-12);
   EXPECT_NEAR(Number(r.out, "epsilon_inf"), 10 * std::log(3.0), 1e-12);
@@ -160,7 +160,8 @@ TEST(PrivacyctlTest, TuneWithoutLongitudinalBound) {
 }
 
 TEST(PrivacyctlTest, TuneTable) {
-  const Result r = RunPrivacyctl("tune --epsilon-one 4 --epsilon-inf 40 --pinsets 16 --pings-per-day 1e6");
+  const Result r =
+      RunPrivacyctl("tune --epsilon-one 4 --epsilon-inf 40 --pinsets 16 --pings-per-day 1e6");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("tuned"));
   EXPECT_THAT(r.out, HasSubstr("SE pinset"));

@@ -64,15 +64,13 @@ uint64_t RandomSource::UniformBelow(uint64_t n) {
   return static_cast<uint64_t>(product >> 64);
 }
 
-double RandomSource::UniformDouble() {
-  return static_cast<double>(NextUint64() >> 11) * 0x1.0p-53;
-}
+double RandomSource::UniformDouble() { return static_cast<double>(NextUint64() >> 11) * 0x1.0p-53; }
 
 ExactBernoulli ExactBernoulli::FromProbability(double prob) {
   if (!(prob > 0)) return ExactBernoulli(0, false);
   if (prob >= 1) return ExactBernoulli(0, true);
-  // prob·2^64 is exact in binary floating point (a power-of-two scale) and below 2^64; ceil keeps it
-  // exact (every double >= 2^52 is an integer already).
+  // prob·2^64 is exact in binary floating point (a power-of-two scale) and below 2^64; ceil keeps
+  // it exact (every double >= 2^52 is an integer already).
   const double scaled = std::ceil(std::ldexp(prob, 64));
   if (scaled >= 0x1.0p64) return ExactBernoulli(0, true);
   return ExactBernoulli(static_cast<uint64_t>(scaled), false);

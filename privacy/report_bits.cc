@@ -32,9 +32,9 @@ absl::Status ValidateReport(const EncodedReport& report, const Params& params, i
   }
   const size_t num_bits = static_cast<size_t>(params.ReportedBits(num_pinsets));
   if (report.bits.size() != PackedSize(num_bits)) {
-    return absl::InvalidArgumentError(absl::StrCat("report has ", report.bits.size(),
-                                                   " bytes of bits; expected ",
-                                                   PackedSize(num_bits), " for ", num_bits, " bits"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("report has ", report.bits.size(), " bytes of bits; expected ",
+                     PackedSize(num_bits), " for ", num_bits, " bits"));
   }
   if (num_bits % 8 != 0) {
     const uint8_t unused_mask = static_cast<uint8_t>(0xFFu << (num_bits % 8));

@@ -1,4 +1,5 @@
-// report_bits.h: the layout of an encoded ping (DESIGN §5) shared by the encoder and the aggregator.
+// report_bits.h: the layout of an encoded ping (DESIGN §5) shared by the encoder and the
+// aggregator.
 //
 // A ping reports m = bits_per_pinset · min(s, K) randomized bits. When s < K it also lists the
 // reported pinsets' indices, strictly ascending; when s >= K the list is empty and every pinset is

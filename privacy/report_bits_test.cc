@@ -44,14 +44,14 @@ TEST(ReportBitsTest, ValidateAcceptsWellFormedReports) {
 
 TEST(ReportBitsTest, ValidateRejectsMalformedReports) {
   const Params two = MakeParams(2);
-  EXPECT_FALSE(ValidateReport({{1}, {0x0F}}, two, 5).ok());         // too few indices
-  EXPECT_FALSE(ValidateReport({{1, 2, 3}, {0x0F}}, two, 5).ok());   // too many
-  EXPECT_FALSE(ValidateReport({{4, 1}, {0x0F}}, two, 5).ok());      // not ascending
-  EXPECT_FALSE(ValidateReport({{2, 2}, {0x0F}}, two, 5).ok());      // duplicate
-  EXPECT_FALSE(ValidateReport({{1, 5}, {0x0F}}, two, 5).ok());      // out of range
-  EXPECT_FALSE(ValidateReport({{1, 4}, {}}, two, 5).ok());          // too short
-  EXPECT_FALSE(ValidateReport({{1, 4}, {0x0F, 0}}, two, 5).ok());   // too long
-  EXPECT_FALSE(ValidateReport({{1, 4}, {0x10}}, two, 5).ok());      // unused bit set
+  EXPECT_FALSE(ValidateReport({{1}, {0x0F}}, two, 5).ok());                  // too few indices
+  EXPECT_FALSE(ValidateReport({{1, 2, 3}, {0x0F}}, two, 5).ok());            // too many
+  EXPECT_FALSE(ValidateReport({{4, 1}, {0x0F}}, two, 5).ok());               // not ascending
+  EXPECT_FALSE(ValidateReport({{2, 2}, {0x0F}}, two, 5).ok());               // duplicate
+  EXPECT_FALSE(ValidateReport({{1, 5}, {0x0F}}, two, 5).ok());               // out of range
+  EXPECT_FALSE(ValidateReport({{1, 4}, {}}, two, 5).ok());                   // too short
+  EXPECT_FALSE(ValidateReport({{1, 4}, {0x0F, 0}}, two, 5).ok());            // too long
+  EXPECT_FALSE(ValidateReport({{1, 4}, {0x10}}, two, 5).ok());               // unused bit set
   EXPECT_FALSE(ValidateReport({{0}, {0xFF, 0x03}}, MakeParams(5), 5).ok());  // indices when s = K
   EXPECT_FALSE(ValidateReport({{}, {0xFF, 0x07}}, MakeParams(5), 5).ok());   // bit 10 set
   EXPECT_FALSE(ValidateReport({{1, 4}, {0x0F}}, MakeParams(6), 5).ok());     // s > K

@@ -15,8 +15,8 @@ namespace {
 absl::StatusOr<std::vector<double>> PerPinset(const std::vector<double>& values, int k,
                                               const char* name) {
   if (values.size() != 1 && values.size() != static_cast<size_t>(k)) {
-    return absl::InvalidArgumentError(absl::StrCat(name, " has ", values.size(),
-                                                   " values; expected 1 or K = ", k));
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, " has ", values.size(), " values; expected 1 or K = ", k));
   }
   for (double v : values) {
     if (!(v >= 0 && v <= 1)) {
@@ -32,7 +32,8 @@ absl::StatusOr<std::vector<double>> PerPinset(const std::vector<double>& values,
 absl::StatusOr<SimulationResult> SimulatePopulation(const PopulationSpec& spec) {
   if (absl::Status status = spec.params.ValidateFor(spec.num_pinsets); !status.ok()) return status;
   if (spec.params.bits_per_pinset() != kStateBits) {
-    return absl::InvalidArgumentError("the simulator draws daily states: bits_per_pinset must be 2");
+    return absl::InvalidArgumentError(
+        "the simulator draws daily states: bits_per_pinset must be 2");
   }
   if (spec.num_clients < 0) {
     return absl::InvalidArgumentError(

@@ -21,17 +21,19 @@ bool SameCounts(const PinsetCounts& a, const PinsetCounts& b) {
 }
 
 TEST(SimulationTest, WithoutNoiseTheCountsAreTheTruth) {
-  absl::StatusOr<SimulationResult> sim =
-      SimulatePopulation({.params = MakeParams(0, 0, 1, 2), .num_pinsets = 3, .num_clients = 3000,
-                          .check_fraction = {0.5, 0.2, 1.0}, .violation_rate = {0.1, 0.5, 0.0},
-                          .seed = 1});
+  absl::StatusOr<SimulationResult> sim = SimulatePopulation({.params = MakeParams(0, 0, 1, 2),
+                                                             .num_pinsets = 3,
+                                                             .num_clients = 3000,
+                                                             .check_fraction = {0.5, 0.2, 1.0},
+                                                             .violation_rate = {0.1, 0.5, 0.0},
+                                                             .seed = 1});
   ASSERT_TRUE(sim.ok()) << sim.status();
   int64_t reports = 0;
   for (int i = 0; i < 3; ++i) {
     EXPECT_TRUE(SameCounts(sim->counts[i], sim->truth[i])) << i;
     reports += sim->counts[i].reports;
   }
-  EXPECT_EQ(reports, 2 * 3000);  // s = 2 pinsets per ping
+  EXPECT_EQ(reports, 2 * 3000);                                  // s = 2 pinsets per ping
   EXPECT_EQ(sim->truth[2].checked_ones, sim->truth[2].reports);  // check fraction 1
   EXPECT_EQ(sim->truth[2].violated_ones, 0);                     // violation rate 0
   // Each pinset is reported by about s/K = 2/3 of the clients (binomial SD ~ 26).
@@ -39,8 +41,11 @@ TEST(SimulationTest, WithoutNoiseTheCountsAreTheTruth) {
 }
 
 TEST(SimulationTest, ReproducibleFromTheSeed) {
-  PopulationSpec spec = {.params = MakeParams(0.5, 0.25, 0.75, 1), .num_pinsets = 4,
-                         .num_clients = 500, .check_fraction = {0.3}, .violation_rate = {0.2},
+  PopulationSpec spec = {.params = MakeParams(0.5, 0.25, 0.75, 1),
+                         .num_pinsets = 4,
+                         .num_clients = 500,
+                         .check_fraction = {0.3},
+                         .violation_rate = {0.2},
                          .seed = 9};
   absl::StatusOr<SimulationResult> a = SimulatePopulation(spec);
   absl::StatusOr<SimulationResult> b = SimulatePopulation(spec);
@@ -57,18 +62,29 @@ TEST(SimulationTest, ReproducibleFromTheSeed) {
 
 TEST(SimulationTest, RejectsBadSpecs) {
   const Params params = MakeParams(0.5, 0.25, 0.75, 1);
-  EXPECT_FALSE(SimulatePopulation({.params = MakeParams(0.5, 0.25, 0.75, 5), .num_pinsets = 4,
-                                   .num_clients = 1, .check_fraction = {0.1},
+  EXPECT_FALSE(SimulatePopulation({.params = MakeParams(0.5, 0.25, 0.75, 5),
+                                   .num_pinsets = 4,
+                                   .num_clients = 1,
+                                   .check_fraction = {0.1},
                                    .violation_rate = {0.1}})
                    .ok());
-  EXPECT_FALSE(SimulatePopulation({.params = params, .num_pinsets = 4, .num_clients = -1,
-                                   .check_fraction = {0.1}, .violation_rate = {0.1}})
+  EXPECT_FALSE(SimulatePopulation({.params = params,
+                                   .num_pinsets = 4,
+                                   .num_clients = -1,
+                                   .check_fraction = {0.1},
+                                   .violation_rate = {0.1}})
                    .ok());
-  EXPECT_FALSE(SimulatePopulation({.params = params, .num_pinsets = 4, .num_clients = 1,
-                                   .check_fraction = {0.1, 0.2}, .violation_rate = {0.1}})
+  EXPECT_FALSE(SimulatePopulation({.params = params,
+                                   .num_pinsets = 4,
+                                   .num_clients = 1,
+                                   .check_fraction = {0.1, 0.2},
+                                   .violation_rate = {0.1}})
                    .ok());
-  EXPECT_FALSE(SimulatePopulation({.params = params, .num_pinsets = 4, .num_clients = 1,
-                                   .check_fraction = {1.5}, .violation_rate = {0.1}})
+  EXPECT_FALSE(SimulatePopulation({.params = params,
+                                   .num_pinsets = 4,
+                                   .num_clients = 1,
+                                   .check_fraction = {1.5},
+                                   .violation_rate = {0.1}})
                    .ok());
 }
 
@@ -80,16 +96,22 @@ TEST(SimulationTest, EncoderAndEstimatorCoverTheTruth) {
   constexpr int kTrials = 1000;
   constexpr int64_t kClients = 600;
   const double check = 0.5, rate = 0.3;
-  const RateProjection projection =
-      *ProjectRateError(params, 2, {.pings_per_day = kClients, .check_fraction = check,
-                                    .violation_rate = rate, .org_pinsets = 2});
+  const RateProjection projection = *ProjectRateError(params, 2,
+                                                      {.pings_per_day = kClients,
+                                                       .check_fraction = check,
+                                                       .violation_rate = rate,
+                                                       .org_pinsets = 2});
   double sum = 0, sum_sq = 0, org_sum = 0, org_sum_sq = 0;
   int covered = 0, org_covered = 0, sufficient = 0;
   const auto start = std::chrono::steady_clock::now();
   for (int t = 0; t < kTrials; ++t) {
-    absl::StatusOr<SimulationResult> sim = SimulatePopulation(
-        {.params = params, .num_pinsets = 2, .num_clients = kClients, .check_fraction = {check},
-         .violation_rate = {rate}, .seed = 1000 + static_cast<uint64_t>(t)});
+    absl::StatusOr<SimulationResult> sim =
+        SimulatePopulation({.params = params,
+                            .num_pinsets = 2,
+                            .num_clients = kClients,
+                            .check_fraction = {check},
+                            .violation_rate = {rate},
+                            .seed = 1000 + static_cast<uint64_t>(t)});
     ASSERT_TRUE(sim.ok());
     const RateEstimate e = EstimateViolationRate(sim->counts[0], params);
     const RateEstimate org = EstimateOrganizationRate(sim->counts, params);
@@ -108,11 +130,12 @@ TEST(SimulationTest, EncoderAndEstimatorCoverTheTruth) {
   const double mean = sum / kTrials, sd = std::sqrt(sum_sq / kTrials - mean * mean);
   const double org_mean = org_sum / kTrials;
   const double org_sd = std::sqrt(org_sum_sq / kTrials - org_mean * org_mean);
-  std::printf("%d populations of %lld clients in %.1f s: pinset mean %.4f sd %.4f (formula %.4f) "
-              "coverage %.3f; organization mean %.4f sd %.4f (formula %.4f) coverage %.3f\n",
-              kTrials, static_cast<long long>(kClients), seconds, mean, sd,
-              projection.pinset_std_error, covered / double{kTrials}, org_mean, org_sd,
-              projection.organization_std_error, org_covered / double{kTrials});
+  std::printf(
+      "%d populations of %lld clients in %.1f s: pinset mean %.4f sd %.4f (formula %.4f) "
+      "coverage %.3f; organization mean %.4f sd %.4f (formula %.4f) coverage %.3f\n",
+      kTrials, static_cast<long long>(kClients), seconds, mean, sd, projection.pinset_std_error,
+      covered / double{kTrials}, org_mean, org_sd, projection.organization_std_error,
+      org_covered / double{kTrials});
   EXPECT_NEAR(mean, rate, 3 * projection.pinset_std_error / std::sqrt(kTrials));
   EXPECT_NEAR(sd / projection.pinset_std_error, 1, 0.10);
   EXPECT_GE(covered, 0.93 * kTrials);

@@ -15,8 +15,8 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // Candidate is the closed-form optimum for one s, before rounding checks.
 struct Candidate {
   int s = 0;
-  double a = 0;        // per-bit ε1 budget actually used
-  double x_inf = 0;    // per-bit ε∞ budget
+  double a = 0;      // per-bit ε1 budget actually used
+  double x_inf = 0;  // per-bit ε∞ budget
   bool prr_binds = false;
 };
 
@@ -30,7 +30,13 @@ double MinFForBitEpsilonInf(double x) {
 }
 
 absl::StatusOr<Params> Build(double f, double p, double q, int s, int bits) {
-  return ParamsBuilder().SetF(f).SetP(p).SetQ(q).SetPinsetsPerPing(s).SetBitsPerPinset(bits).Build();
+  return ParamsBuilder()
+      .SetF(f)
+      .SetP(p)
+      .SetQ(q)
+      .SetPinsetsPerPing(s)
+      .SetBitsPerPinset(bits)
+      .Build();
 }
 
 // Realize turns a candidate into parameters, shrinking the budgets by `slack` (relative) so that
@@ -88,12 +94,12 @@ std::optional<int> LargestFittingSubset(double f, double p, double q,
 
 absl::StatusOr<TunedParams> TuneParams(const TuningTargets& t) {
   if (!(t.epsilon_one > 0) || !std::isfinite(t.epsilon_one)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "epsilon_one target = ", t.epsilon_one, " is invalid: must be finite and > 0"));
+    return absl::InvalidArgumentError(absl::StrCat("epsilon_one target = ", t.epsilon_one,
+                                                   " is invalid: must be finite and > 0"));
   }
   if (!(t.epsilon_inf > 0)) {
-    return absl::InvalidArgumentError(absl::StrCat("epsilon_inf target = ", t.epsilon_inf,
-                                                   " is invalid: must be > 0 (or +inf)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("epsilon_inf target = ", t.epsilon_inf, " is invalid: must be > 0 (or +inf)"));
   }
   if (t.num_pinsets < 1) {
     return absl::InvalidArgumentError(

@@ -2,8 +2,8 @@
 // whole-ping epsilon targets (DESIGN §4).
 //
 // Objective (per-ping variance factor of a rare bit): with N pings a day, each pinset is reported
-// by n = N·s/K of them, and a bit whose true fraction is near 0 has Var(t/n) = p*(1−p*)/(n(q*−p*)²),
-// so
+// by n = N·s/K of them, and a bit whose true fraction is near 0 has Var(t/n) =
+// p*(1−p*)/(n(q*−p*)²), so
 //   J(f, p, q, s) = (K/s) · p*(1−p*) / (q*−p*)²,       Var(rare rate) ≈ J / (N·c²),
 // c being the pinset's check fraction. Constraints, with b bits per pinset:
 //   ε1 = b·s·ε1_bit(p*, q*) <= E1,     ε∞ = b·K·ε∞_bit(f) <= E∞.
@@ -18,11 +18,11 @@
 // evaluates J_s = (K/s)/(4 sinh²(a_s/2)) for every s and keeps the smallest, so the result is the
 // global optimum, not a grid point.
 //
-// Among optima with the ε1 constraint binding, any f in [f_min, 2/(1+A)] gives the same J; by default
-// the tuner keeps f = f_min, which leaves the most IRR noise (what makes a client's daily pings
-// unlinkable; RAPPOR §3); FChoice::kLeastEpsilonInf picks the largest f instead (p = 0, q = 1,
-// smallest ε∞). When the ε∞ target binds (a_s = E∞/(bK)) the optimum has p = 0 and q = 1: the whole
-// budget goes to the PRR, the reports of one client repeat from day to day, and only the PRR
+// Among optima with the ε1 constraint binding, any f in [f_min, 2/(1+A)] gives the same J; by
+// default the tuner keeps f = f_min, which leaves the most IRR noise (what makes a client's daily
+// pings unlinkable; RAPPOR §3); FChoice::kLeastEpsilonInf picks the largest f instead (p = 0, q =
+// 1, smallest ε∞). When the ε∞ target binds (a_s = E∞/(bK)) the optimum has p = 0 and q = 1: the
+// whole budget goes to the PRR, the reports of one client repeat from day to day, and only the PRR
 // protects it; docs/privacy.md discusses this trade-off.
 //
 // Usage:

@@ -152,11 +152,11 @@ TEST(TunerTest, RespectsMaxPinsetsPerPing) {
 }
 
 TEST(TunerTest, ExtremeTargetsStayWithinTargets) {
-  for (const TuningTargets& t : std::vector<TuningTargets>{
-           {.epsilon_one = 1e-6, .epsilon_inf = 1e-6, .num_pinsets = 50},
-           {.epsilon_one = 50, .epsilon_inf = 2000, .num_pinsets = 1},
-           {.epsilon_one = 0.01, .epsilon_inf = 1e5, .num_pinsets = 7},
-           {.epsilon_one = 3, .epsilon_inf = 3, .num_pinsets = 1000}}) {
+  for (const TuningTargets& t :
+       std::vector<TuningTargets>{{.epsilon_one = 1e-6, .epsilon_inf = 1e-6, .num_pinsets = 50},
+                                  {.epsilon_one = 50, .epsilon_inf = 2000, .num_pinsets = 1},
+                                  {.epsilon_one = 0.01, .epsilon_inf = 1e5, .num_pinsets = 7},
+                                  {.epsilon_one = 3, .epsilon_inf = 3, .num_pinsets = 1000}}) {
     absl::StatusOr<TunedParams> tuned = TuneParams(t);
     ASSERT_TRUE(tuned.ok()) << tuned.status() << " for E1=" << t.epsilon_one;
     EXPECT_LE(tuned->epsilon_one, t.epsilon_one);
@@ -174,9 +174,9 @@ TEST(TunerTest, RejectsInvalidTargets) {
   EXPECT_FALSE(
       TuneParams({.epsilon_one = 1, .epsilon_inf = 1, .num_pinsets = 1, .bits_per_pinset = 0})
           .ok());
-  EXPECT_FALSE(TuneParams({.epsilon_one = 1, .epsilon_inf = 1, .num_pinsets = 1,
-                           .max_pinsets_per_ping = -1})
-                   .ok());
+  EXPECT_FALSE(
+      TuneParams({.epsilon_one = 1, .epsilon_inf = 1, .num_pinsets = 1, .max_pinsets_per_ping = -1})
+          .ok());
 }
 
 TEST(TunerTest, EvaluatesFixedChoices) {
