@@ -34,6 +34,12 @@ _PKG_CONFIG_LIBS = {
     ],
 }
 
+# Libraries whose pkg-config -D flags must reach every dependant (a cc_library's copts stay
+# private): cpp-httplib's header declares its TLS classes only under CPPHTTPLIB_OPENSSL_SUPPORT,
+# which its pkg-config module sets. (Kept to a list so other libraries' compile commands, and so
+# the build cache, stay unchanged.)
+_PROPAGATE_DEFINES = ["httplib"]
+
 # Libraries without a pkg-config module, linked by name.
 _EXTRA_LINKOPTS = {
     "grpcpp_reflection": ["-lgrpc++_reflection"],
@@ -60,6 +66,10 @@ def _system_libs_impl(ctx):
             linkopts = _run(ctx, ["pkg-config", "--libs"] + modules).split(" ")
             copts = [c for c in _run(ctx, ["pkg-config", "--cflags"] + modules).split(" ") if c]
         linkopts = [o for o in linkopts if o] + _EXTRA_LINKOPTS.get(name, [])
+        defines = []
+        if name in _PROPAGATE_DEFINES:
+            defines = [c[2:] for c in copts if c.startswith("-D")]
+            copts = [c for c in copts if not c.startswith("-D")]
         deps = []
         if name == "grpcpp_reflection":
             deps = [":grpcpp"]
@@ -67,6 +77,8 @@ def _system_libs_impl(ctx):
         lines.append("    name = %r," % name)
         lines.append("    copts = %r," % copts)
         lines.append("    linkopts = %r," % linkopts)
+        if defines:
+            lines.append("    defines = %r," % defines)
         lines.append("    deps = %r," % deps)
         lines.append(")")
         lines.append("")
