@@ -1,0 +1,330 @@
+// Several aggregatord replicas on one PostgreSQL database, over TLS gRPC, against a real server
+// started by the test.
+//
+// Concurrent submitters send distinct pings, each first to replica (i mod 3); a failed attempt is
+// retried on the next replica (a client's retry landing elsewhere), and every fourth ping is sent
+// again to another replica after its acknowledgement (an acknowledgement lost on the way back).
+// Then, read directly from the database:
+//   1. the stored number of pings equals the number of distinct acknowledged pings, and every
+//      stored bit count equals the sum of that bit over those pings (no loss, no double count);
+//   2. every re-sent ping came back as a duplicate, and so does every ping sent once more at the
+//      end in one SubmitBatch.
+// The restart test does the same while the database is restarted (immediate shutdown, i.e. a
+// crash followed by WAL recovery) twice under load: replicas answer UNAVAILABLE meanwhile, clients
+// retry, the replicas reconnect, and nothing acknowledged is lost.
+#include <signal.h>
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "aggregator/storage/postgres/pg_test_server.h"
+#include "aggregator/storage/postgres/postgres_store.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "privacy/pinset_state.h"
+#include "proto/params.grpc.pb.h"
+#include "proto/ping.grpc.pb.h"
+#include "tests/subprocess.h"
+#include "tests/test_certs.h"
+#include "tests/test_env.h"
+
+namespace pinning::tests {
+namespace {
+
+using aggregator::postgres::PgTestServer;
+using ::privacy::PinsetState;
+
+constexpr int kReplicas = 3;
+constexpr int kSubmitters = 12;
+constexpr char kSchema[] = "replicas";
+
+std::unique_ptr<grpc::ClientContext> ContextWithDeadline(absl::Duration timeout) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  return context;
+}
+
+// Cluster: one PostgreSQL server and kReplicas aggregatord processes sharing its database.
+class Cluster {
+ public:
+  static absl::StatusOr<std::unique_ptr<Cluster>> Start() {
+    auto c = std::unique_ptr<Cluster>(new Cluster());
+    absl::StatusOr<std::unique_ptr<PgTestServer>> pg = PgTestServer::Start();
+    if (!pg.ok()) return pg.status();
+    c->pg_ = *std::move(pg);
+    absl::StatusOr<std::string> dir = MakeTempDir("replicas");
+    if (!dir.ok()) return dir.status();
+    c->dir_ = *dir;
+    absl::StatusOr<TestCertificates> certs = MakeTestCertificates(c->dir_ + "/certs");
+    if (!certs.ok()) return certs.status();
+    c->certs_ = *certs;
+    absl::StatusOr<ConfigFiles> files = WriteConfigFiles(c->dir_);
+    if (!files.ok()) return files.status();
+    c->files_ = *files;
+    // The first replica publishes the initial parameters; the others start together after it.
+    c->processes_.resize(kReplicas);
+    c->addresses_.resize(kReplicas);
+    if (absl::Status s = c->StartReplica(0); !s.ok()) return s;
+    std::vector<absl::Status> started(kReplicas);
+    std::vector<std::thread> threads;
+    for (int r = 1; r < kReplicas; ++r) {
+      threads.emplace_back([&, r] { started[r] = c->StartReplica(r); });
+    }
+    for (auto& t : threads) t.join();
+    for (const absl::Status& s : started) {
+      if (!s.ok()) return s;
+    }
+    return c;
+  }
+
+  PgTestServer& pg() { return *pg_; }
+  std::shared_ptr<grpc::Channel> Channel(int replica) const {
+    return TlsChannel(addresses_[replica], certs_.ca_pem);
+  }
+  // Alive is true while the replica's process runs.
+  bool Alive(int replica) { return !processes_[replica]->WaitFor(absl::ZeroDuration()).has_value(); }
+  std::string Stderr(int replica) const {
+    return ReadFileOrEmpty(absl::StrCat(dir_, "/stderr", replica));
+  }
+
+  // OpenStore opens the replicas' database directly, for checks.
+  absl::StatusOr<std::unique_ptr<aggregator::PostgresStore>> OpenStore() const {
+    aggregator::PostgresStoreOptions options;
+    options.conninfo = pg_->ConnInfo();
+    options.password_file = pg_->password_file();
+    options.schema = kSchema;
+    return aggregator::PostgresStore::Open(options);
+  }
+
+ private:
+  Cluster() = default;
+
+  absl::Status StartReplica(int r) {
+    const std::string port_file = absl::StrCat(dir_, "/port", r);
+    absl::StatusOr<std::unique_ptr<Subprocess>> process = Subprocess::Start(
+        {RunfilePath("aggregator/serve/aggregatord"), "--listen=127.0.0.1:0",
+         "--port_file=" + port_file, "--tls_cert=" + certs_.server_cert_file,
+         "--tls_key=" + certs_.server_key_file, "--store=postgres",
+         "--postgres=" + pg_->ConnInfo(), "--postgres_password_file=" + pg_->password_file(),
+         absl::StrCat("--postgres_schema=", kSchema), "--postgres_pool_size=3",
+         absl::StrCat("--data_dir=", dir_, "/data", r), "--token_file=" + files_.token_file,
+         "--initial_catalog=" + files_.catalog_file, "--initial_params=" + files_.params_file,
+         "--max_epsilon_one=6", "--max_epsilon_inf=10"},
+        absl::StrCat(dir_, "/stdout", r), absl::StrCat(dir_, "/stderr", r));
+    if (!process.ok()) return process.status();
+    processes_[r] = *std::move(process);
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (absl::Now() < deadline) {
+      int port = 0;
+      if (absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFileOrEmpty(port_file)), &port) &&
+          port > 0) {
+        addresses_[r] = absl::StrCat("127.0.0.1:", port);
+        return absl::OkStatus();
+      }
+      if (processes_[r]->WaitFor(absl::ZeroDuration()).has_value()) {
+        return absl::InternalError(absl::StrCat("replica ", r, " exited: ", Stderr(r)));
+      }
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return absl::DeadlineExceededError(absl::StrCat("replica ", r, " did not start"));
+  }
+
+  std::unique_ptr<PgTestServer> pg_;
+  std::string dir_;
+  TestCertificates certs_;
+  ConfigFiles files_;
+  std::vector<std::unique_ptr<Subprocess>> processes_;
+  std::vector<std::string> addresses_;
+};
+
+absl::StatusOr<std::vector<v1::Ping>> MakePings(const std::shared_ptr<grpc::Channel>& channel,
+                                                int count, uint64_t seed) {
+  v1::GetParamsResponse params;
+  auto context = ContextWithDeadline(absl::Seconds(10));
+  grpc::Status status =
+      v1::Params::NewStub(channel)->Get(context.get(), v1::GetParamsRequest(), &params);
+  if (!status.ok()) return absl::UnavailableError(status.error_message());
+  absl::StatusOr<PingMaker> maker = PingMaker::Create(params.current(), TestEnv::kNumPinsets, seed);
+  if (!maker.ok()) return maker.status();
+  std::vector<v1::Ping> pings;
+  const std::string today = Today();
+  for (int i = 0; i < count; ++i) {
+    std::vector<PinsetState> states(TestEnv::kNumPinsets);
+    for (int k = 0; k < TestEnv::kNumPinsets; ++k) {
+      states[k] = static_cast<PinsetState>((i * 7 + k) % 3);
+    }
+    absl::StatusOr<v1::Ping> ping = maker->Make(states, today);
+    if (!ping.ok()) return ping.status();
+    pings.push_back(*std::move(ping));
+  }
+  return pings;
+}
+
+// Load sends every ping until acknowledged, as described in the file comment.
+class Load {
+ public:
+  Load(Cluster& cluster, const std::vector<v1::Ping>& pings) : pings_(pings) {
+    for (int r = 0; r < kReplicas; ++r) stubs_.push_back(v1::Ingest::NewStub(cluster.Channel(r)));
+  }
+  void Start() {
+    for (int t = 0; t < kSubmitters; ++t) threads_.emplace_back([this, t] { Run(t); });
+  }
+  void Join() {
+    for (std::thread& t : threads_) t.join();
+  }
+  int acked() const { return acked_.load(); }
+  int failures() const { return failures_.load(); }
+  int resent() const { return resent_.load(); }
+  int resent_duplicates() const { return resent_duplicates_.load(); }
+  int cross_replica_retries() const { return cross_replica_retries_.load(); }
+
+ private:
+  // Submit sends ping i starting at `replica` until a replica acknowledges it; returns the
+  // acknowledging replica and whether the answer was `duplicate`.
+  std::pair<int, bool> Submit(int i, int replica) {
+    const absl::Time give_up = absl::Now() + absl::Seconds(60);
+    while (absl::Now() < give_up) {
+      auto context = ContextWithDeadline(absl::Seconds(5));
+      v1::SubmitResponse response;
+      const grpc::Status status = stubs_[replica]->Submit(context.get(), SubmitFor(pings_[i]),
+                                                          &response);
+      if (status.ok()) return {replica, response.duplicate()};
+      failures_.fetch_add(1);
+      replica = (replica + 1) % kReplicas;
+      cross_replica_retries_.fetch_add(1);
+      absl::SleepFor(absl::Milliseconds(25));
+    }
+    ADD_FAILURE() << "ping " << i << " never acknowledged";
+    return {-1, false};
+  }
+
+  void Run(int t) {
+    for (int i = t; i < static_cast<int>(pings_.size()); i += kSubmitters) {
+      const auto [replica, duplicate] = Submit(i, i % kReplicas);
+      if (replica < 0) continue;
+      acked_.fetch_add(1);
+      if (i % 4 == 0) {
+        resent_.fetch_add(1);
+        if (Submit(i, (replica + 1) % kReplicas).second) resent_duplicates_.fetch_add(1);
+      }
+    }
+  }
+
+  const std::vector<v1::Ping>& pings_;
+  std::vector<std::unique_ptr<v1::Ingest::Stub>> stubs_;
+  std::atomic<int> acked_{0}, failures_{0}, resent_{0}, resent_duplicates_{0},
+      cross_replica_retries_{0};
+  std::vector<std::thread> threads_;
+};
+
+// ExpectExactCounts checks the stored counts against the pings' own bits.
+void ExpectExactCounts(Cluster& cluster, const std::vector<v1::Ping>& pings) {
+  constexpr int kBits = 2;
+  std::array<std::array<int64_t, kBits>, TestEnv::kNumPinsets> expected{};
+  for (const v1::Ping& ping : pings) {
+    for (int k = 0; k < TestEnv::kNumPinsets; ++k) {
+      for (int b = 0; b < kBits; ++b) {
+        const int j = k * kBits + b;  // proto/ping.proto bit layout, all pinsets reported
+        expected[k][b] += (static_cast<uint8_t>(ping.bits()[j / 8]) >> (j % 8)) & 1;
+      }
+    }
+  }
+  absl::StatusOr<std::unique_ptr<aggregator::PostgresStore>> store = cluster.OpenStore();
+  ASSERT_TRUE(store.ok()) << store.status();
+  aggregator::CountQuery query;
+  query.to_day = 1 << 30;
+  query.include_group_totals = true;
+  int64_t group_pings = 0;
+  std::array<int64_t, TestEnv::kNumPinsets> reports{};
+  std::array<std::array<int64_t, kBits>, TestEnv::kNumPinsets> ones{};
+  ASSERT_TRUE((*store)
+                  ->ForEachCount(query,
+                                 [&](const aggregator::CountRow& row) {
+                                   if (row.pinset == aggregator::kGroupTotalPinset) {
+                                     group_pings += row.reports;
+                                     return;
+                                   }
+                                   reports[row.pinset] += row.reports;
+                                   for (int b = 0; b < kBits; ++b) {
+                                     ones[row.pinset][b] += row.ones[b];
+                                   }
+                                 })
+                  .ok());
+  EXPECT_EQ(group_pings, static_cast<int64_t>(pings.size()));
+  for (int k = 0; k < TestEnv::kNumPinsets; ++k) {
+    EXPECT_EQ(reports[k], static_cast<int64_t>(pings.size())) << "pinset " << k;
+    for (int b = 0; b < kBits; ++b) {
+      EXPECT_EQ(ones[k][b], expected[k][b]) << "pinset " << k << " bit " << b;
+    }
+  }
+  EXPECT_EQ(*(*store)->SeenPingCount(), static_cast<int64_t>(pings.size()));
+}
+
+// ExpectAllDuplicates sends every ping once more in one SubmitBatch: all must be duplicates.
+void ExpectAllDuplicates(Cluster& cluster, const std::vector<v1::Ping>& pings, int replica) {
+  auto context = ContextWithDeadline(absl::Seconds(60));
+  v1::SubmitBatchResponse response;
+  auto writer = v1::Ingest::NewStub(cluster.Channel(replica))->SubmitBatch(context.get(), &response);
+  for (const v1::Ping& ping : pings) ASSERT_TRUE(writer->Write(SubmitFor(ping)));
+  ASSERT_TRUE(writer->WritesDone());
+  const grpc::Status status = writer->Finish();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.duplicates(), pings.size());
+  EXPECT_EQ(response.accepted(), 0u);
+  EXPECT_EQ(response.rejected(), 0u);
+}
+
+TEST(ReplicasTest, ConcurrentReplicasCountEveryAcknowledgedPingOnce) {
+  absl::StatusOr<std::unique_ptr<Cluster>> cluster = Cluster::Start();
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  absl::StatusOr<std::vector<v1::Ping>> pings = MakePings((*cluster)->Channel(0), 2400, 11);
+  ASSERT_TRUE(pings.ok()) << pings.status();
+  Load load(**cluster, *pings);
+  load.Start();
+  load.Join();
+  EXPECT_EQ(load.acked(), 2400);
+  EXPECT_EQ(load.resent(), 600);
+  EXPECT_EQ(load.resent_duplicates(), 600);  // the retry on another replica found the id
+  ExpectExactCounts(**cluster, *pings);
+  ExpectAllDuplicates(**cluster, *pings, 2);
+  for (int r = 0; r < kReplicas; ++r) EXPECT_TRUE((*cluster)->Alive(r)) << (*cluster)->Stderr(r);
+}
+
+TEST(ReplicasTest, DatabaseRestartsUnderLoadLoseNothingAcknowledged) {
+  absl::StatusOr<std::unique_ptr<Cluster>> cluster = Cluster::Start();
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  constexpr int kPings = 3000;
+  absl::StatusOr<std::vector<v1::Ping>> pings = MakePings((*cluster)->Channel(0), kPings, 12);
+  ASSERT_TRUE(pings.ok()) << pings.status();
+  Load load(**cluster, *pings);
+  load.Start();
+  // Two crash-restarts of the database while pings flow.
+  for (int restart = 1; restart <= 2; ++restart) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    while (load.acked() < restart * kPings / 3 && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    ASSERT_LT(load.acked(), kPings) << "load finished before restart " << restart;
+    ASSERT_TRUE((*cluster)->pg().Stop(/*immediate=*/true).ok());
+    absl::SleepFor(absl::Milliseconds(500));  // clients see UNAVAILABLE meanwhile
+    ASSERT_TRUE((*cluster)->pg().Resume().ok());
+  }
+  load.Join();
+  EXPECT_EQ(load.acked(), kPings);
+  EXPECT_GT(load.failures(), 0);  // the outages were seen by clients
+  EXPECT_EQ(load.resent_duplicates(), load.resent());
+  ExpectExactCounts(**cluster, *pings);
+  ExpectAllDuplicates(**cluster, *pings, 1);
+  for (int r = 0; r < kReplicas; ++r) EXPECT_TRUE((*cluster)->Alive(r)) << (*cluster)->Stderr(r);
+}
+
+}  // namespace
+}  // namespace pinning::tests
