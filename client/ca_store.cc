@@ -119,7 +119,7 @@ absl::StatusOr<std::vector<CaCertificate>> ReadPemCertificates(absl::string_view
   while (true) {
     X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
     if (cert == nullptr) {
-      const unsigned long err = ERR_peek_last_error();
+      const unsigned long err = ERR_peek_last_error();  // NOLINT(google-runtime-int): OpenSSL
       ERR_clear_error();
       if (ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE) break;
       return absl::InvalidArgumentError(

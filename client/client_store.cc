@@ -324,7 +324,7 @@ std::optional<DailyState::Snapshot> ClientStore::daily_state() const {
 
 absl::Status ClientStore::SaveOrRollBackLocked(store::ClientState before) {
   absl::Status status = SaveLocked();
-  if (!status.ok()) state_ = std::move(before);
+  if (!status.ok()) state_.Swap(&before);
   Cleanse(before.mutable_secret());
   return status;
 }

@@ -77,8 +77,9 @@ absl::StatusOr<PinsFile> ParsePinsFile(absl::string_view text, absl::string_view
           is_certificate ? "-----END CERTIFICATE-----" : "-----END PUBLIC KEY-----";
       size_t j = i + 1;
       while (j < lines.size() && absl::StripTrailingAsciiWhitespace(lines[j]) != end) ++j;
-      if (j == lines.size())
+      if (j == lines.size()) {
         return error(i, absl::StrCat("PEM block of \"", name, "\" not closed"));
+      }
       std::vector<absl::string_view> block(lines.begin() + i, lines.begin() + j + 1);
       const std::string pem = absl::StrCat(absl::StrJoin(block, "\n"), "\n");
       absl::StatusOr<SpkiHash> hash =

@@ -71,7 +71,8 @@ absl::StatusOr<X509Ptr> ReadPemCertificate(absl::string_view pem) {
 
 absl::StatusOr<SpkiHash> SpkiHashFromCertificateDer(absl::string_view der) {
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
-  X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  X509Ptr cert(d2i_X509(nullptr, &p,
+                        static_cast<long>(der.size())));  // NOLINT(google-runtime-int): OpenSSL API
   if (cert == nullptr) return absl::InvalidArgumentError("not a DER X.509 certificate");
   if (p != reinterpret_cast<const unsigned char*>(der.data() + der.size())) {
     return absl::InvalidArgumentError("trailing bytes after the DER certificate");
@@ -81,7 +82,8 @@ absl::StatusOr<SpkiHash> SpkiHashFromCertificateDer(absl::string_view der) {
 
 absl::StatusOr<SpkiHash> SpkiHashFromPublicKeyDer(absl::string_view der) {
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
-  PkeyPtr key(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
+  PkeyPtr key(d2i_PUBKEY(
+      nullptr, &p, static_cast<long>(der.size())));  // NOLINT(google-runtime-int): OpenSSL API
   if (key == nullptr) return absl::InvalidArgumentError("not a DER SubjectPublicKeyInfo");
   if (p != reinterpret_cast<const unsigned char*>(der.data() + der.size())) {
     return absl::InvalidArgumentError("trailing bytes after the DER SubjectPublicKeyInfo");
