@@ -26,7 +26,7 @@ done
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
-bazel test --keep_going "${targets[@]}" "${test_args[@]}" "$@" 2>&1 | tee "$log" | grep -vE '^(Loading|Analyzing|\[[0-9,]+ / [0-9,]+\])'
+bazel test --keep_going --nocache_test_results "${targets[@]}" "${test_args[@]}" "$@" 2>&1 | tee "$log" | grep -vE '^(Loading|Analyzing|\[[0-9,]+ / [0-9,]+\])'
 status=${PIPESTATUS[0]}
 set -e
 
