@@ -97,7 +97,7 @@ class Encoder {
  private:
   Encoder(const Params& params, int num_pinsets, PrefixedHmacSha256 prf, RandomSource* irr_source);
 
-  // PrrFromPrf returns the PRR bit for an already-validated index.
+  // PrrBit returns the PRR bit for an already-validated index.
   absl::StatusOr<bool> PrrBit(uint32_t pinset, uint32_t bit_index, bool true_bit);
   // ChooseSubset fills `chosen` with s distinct sorted indices using words[0, s) (plus extra draws
   // in the rare case Lemire's method rejects).
