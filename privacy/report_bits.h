@@ -23,6 +23,7 @@
 
 #include "absl/base/attributes.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "privacy/params.h"
 
@@ -54,6 +55,12 @@ std::vector<uint8_t> PackBits(absl::Span<const uint8_t> bits);
 // UnpackBit returns bit j of a packed array; false when j is beyond it.
 inline bool UnpackBit(absl::Span<const uint8_t> packed, size_t j) {
   return j / 8 < packed.size() && ((packed[j / 8] >> (j % 8)) & 1) != 0;
+}
+
+// UnpackBit for the wire form (a protobuf `bytes` field is a std::string).
+inline bool UnpackBit(absl::string_view packed, size_t j) {
+  return UnpackBit(
+      absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(packed.data()), packed.size()), j);
 }
 
 // ValidateReport checks a report's shape against the parameters and catalog size: index count (s

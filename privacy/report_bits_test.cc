@@ -1,5 +1,6 @@
 #include "privacy/report_bits.h"
 
+#include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -22,6 +23,10 @@ TEST(ReportBitsTest, PacksLsbFirst) {
   EXPECT_FALSE(UnpackBit(packed, 1000));
   EXPECT_TRUE(PackBits({}).empty());
   EXPECT_EQ(PackBits(std::vector<uint8_t>{0, 7}), std::vector<uint8_t>{0x02});
+  // The wire form: protobuf bytes are a std::string.
+  const std::string wire(packed.begin(), packed.end());
+  for (size_t j = 0; j < bits.size(); ++j) EXPECT_EQ(UnpackBit(wire, j), bits[j] != 0) << j;
+  EXPECT_FALSE(UnpackBit(wire, 16));
 }
 
 TEST(ReportBitsTest, BitIndexAndSize) {
