@@ -5,9 +5,11 @@
 //
 // Each iteration commits one batch of fresh pings (K = 20 pinsets, 2 bits, 6 dimension groups,
 // so ~126 count rows per batch). Counters: items_per_second (pings/s, all threads), pg_cpu_ms_per_1k
-// (PostgreSQL's CPU time, postmaster and backends, per 1,000 pings). With more than one thread,
+// (PostgreSQL's CPU time, postmaster and backends, per 1,000 pings), wal_bytes_per_ping (WAL
+// written per ping, what replication and WAL archiving carry). With more than one thread,
 // each thread owns a store with its own pool: concurrent replicas on one database.
 #include <atomic>
+#include <cstdlib>
 #include <memory>
 #include <random>
 #include <string>
@@ -36,6 +38,12 @@ PgTestServer& Server() {
     return pg->release();  // the watchdog removes it when the process exits
   }();
   return *server;
+}
+
+// WalBytes returns the server's current WAL position in bytes (its total WAL written so far).
+double WalBytes(PgTestServer& pg) {
+  absl::StatusOr<std::string> lsn = pg.Psql("SELECT pg_current_wal_lsn() - '0/0'");
+  return lsn.ok() ? std::atof(lsn->c_str()) : 0;
 }
 
 struct Batch {
@@ -92,6 +100,7 @@ void BM_CommitBatch(benchmark::State& state) {
   std::vector<CommitOutcome> outcomes(batch_size);
   const absl::Duration pg_before =
       state.thread_index() == 0 ? *postgres::ProcessCpuTime(pg.pid(), true) : absl::ZeroDuration();
+  const double wal_before = state.thread_index() == 0 ? WalBytes(pg) : 0;
   for (auto _ : state) {
     state.PauseTiming();
     Fill(batch, batch_size, rng);
@@ -107,6 +116,7 @@ void BM_CommitBatch(benchmark::State& state) {
     const absl::Duration pg_cpu = *postgres::ProcessCpuTime(pg.pid(), true) - pg_before;
     const double pings = static_cast<double>(state.iterations()) * batch_size * state.threads();
     state.counters["pg_cpu_ms_per_1k"] = absl::ToDoubleMilliseconds(pg_cpu) * 1000.0 / pings;
+    state.counters["wal_bytes_per_ping"] = (WalBytes(pg) - wal_before) / pings;
   }
   state.SetLabel(method == PgBatchMethod::kUnnest   ? "unnest"
                  : method == PgBatchMethod::kValues ? "values"
