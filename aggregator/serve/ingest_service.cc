@@ -41,9 +41,9 @@ grpc::ServerUnaryReactor* IngestService::Submit(grpc::CallbackServerContext* con
 
 // BatchReactor reads pings until the client half-closes, queues valid ones, and finishes once
 // every queued ping has its commit outcome. Reads and commit callbacks run on different threads;
-// mu_ orders them. The reactor deletes itself in OnDone, which gRPC calls only after Finish, and
-// Finish happens only when no commit callback is outstanding, so callbacks never see a dangling
-// reactor.
+// mu_ orders them. The reactor deletes itself in OnDone, which gRPC may run on another thread as
+// soon as Finish is called; so Finish is called once, only when no commit callback is
+// outstanding, outside mu_, and as the last thing the calling thread does with the reactor.
 class IngestService::BatchReactor final : public grpc::ServerReadReactor<v1::SubmitRequest> {
  public:
   BatchReactor(IngestService* service, grpc::CallbackServerContext* context,
@@ -55,9 +55,13 @@ class IngestService::BatchReactor final : public grpc::ServerReadReactor<v1::Sub
   void OnReadDone(bool ok) override {
     if (!ok) {
       // The client half-closed (or the call was cancelled): no more reads.
-      absl::MutexLock lock(&mu_);
-      reading_done_ = true;
-      MaybeFinishLocked();
+      std::optional<int64_t> finish;
+      {
+        absl::MutexLock lock(&mu_);
+        reading_done_ = true;
+        finish = ClaimFinishLocked();
+      }
+      if (finish.has_value()) FinishNow(*finish);  // the last use of `this`
       return;
     }
     const uint64_t index = next_index_++;
@@ -72,37 +76,46 @@ class IngestService::BatchReactor final : public grpc::ServerReadReactor<v1::Sub
           std::move(*request_.mutable_ping()), *info,
           [this, index](absl::StatusOr<CommitOutcome> outcome) { OnCommitted(index, outcome); });
     }
-    absl::MutexLock lock(&mu_);
-    if (!queued.ok()) {
-      if (info.ok()) --in_flight_;  // queued but refused: no callback will come
-      RecordRejectionLocked(index, queued);
+    bool read_next;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!queued.ok()) {
+        if (info.ok()) --in_flight_;  // queued but refused: no callback will come
+        RecordRejectionLocked(index, queued);
+      }
+      read_next = in_flight_ < service_->options_.max_in_flight;
+      read_paused_ = !read_next;
     }
-    if (in_flight_ < service_->options_.max_in_flight) {
-      StartRead(&request_);
-    } else {
-      read_paused_ = true;
-    }
+    // No Finish can happen before this read is issued: reading_done_ is still false.
+    if (read_next) StartRead(&request_);
   }
 
   void OnDone() override { delete this; }
 
  private:
   void OnCommitted(uint64_t index, const absl::StatusOr<CommitOutcome>& outcome) {
-    absl::MutexLock lock(&mu_);
-    --in_flight_;
-    if (!outcome.ok()) {
-      RecordRejectionLocked(index, outcome.status());
-    } else if (*outcome == CommitOutcome::kDuplicate) {
-      response_->set_duplicates(response_->duplicates() + 1);
-    } else {
-      response_->set_accepted(response_->accepted() + 1);
+    bool resume = false;
+    std::optional<int64_t> finish;
+    {
+      absl::MutexLock lock(&mu_);
+      --in_flight_;
+      if (!outcome.ok()) {
+        RecordRejectionLocked(index, outcome.status());
+      } else if (*outcome == CommitOutcome::kDuplicate) {
+        response_->set_duplicates(response_->duplicates() + 1);
+      } else {
+        response_->set_accepted(response_->accepted() + 1);
+      }
+      // Resume reading at half the window, so reads and commits overlap. While reading is
+      // paused no read is outstanding, so only this callback can resume it.
+      if (read_paused_ && in_flight_ <= service_->options_.max_in_flight / 2) {
+        read_paused_ = false;
+        resume = true;
+      }
+      finish = ClaimFinishLocked();
     }
-    // Resume reading at half the window, so reads and commits overlap.
-    if (read_paused_ && in_flight_ <= service_->options_.max_in_flight / 2) {
-      read_paused_ = false;
-      StartRead(&request_);
-    }
-    MaybeFinishLocked();
+    if (resume) StartRead(&request_);
+    if (finish.has_value()) FinishNow(*finish);  // the last use of `this`
   }
 
   void RecordRejectionLocked(uint64_t index, const absl::Status& status)
@@ -130,15 +143,23 @@ class IngestService::BatchReactor final : public grpc::ServerReadReactor<v1::Sub
     if (rejections->size() > limit) rejections->RemoveLast();
   }
 
-  void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (!reading_done_ || in_flight_ > 0 || finished_) return;
+  // ClaimFinishLocked returns a value exactly once: when reading is over and no commit is
+  // pending. The value is the retry hint to send (0: none).
+  std::optional<int64_t> ClaimFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!reading_done_ || in_flight_ > 0 || finished_) return std::nullopt;
     finished_ = true;
+    return retry_after_ms_;
+  }
+
+  // FinishNow ends the call. gRPC may run OnDone (and delete this reactor) on another thread as
+  // soon as Finish is called, so Finish is the last use of `this` and mu_ is not held.
+  void FinishNow(int64_t retry_after_ms) {
     if (context_->IsCancelled()) {
       Finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
       return;
     }
-    if (retry_after_ms_ > 0) {
-      context_->AddTrailingMetadata(kRetryAfterMsKey, absl::StrCat(retry_after_ms_));
+    if (retry_after_ms > 0) {
+      context_->AddTrailingMetadata(kRetryAfterMsKey, absl::StrCat(retry_after_ms));
     }
     Finish(grpc::Status::OK);
   }
