@@ -19,6 +19,9 @@ absl::StatusOr<std::unique_ptr<ClientProfile>> ClientProfile::Create(
   if (std::optional<DailyState::Snapshot> saved = profile->storage_->LoadDailyState();
       saved.has_value()) {
     std::string catalog = saved->catalog_version;
+    if (saved->next_catalog.has_value()) {
+      profile->next_catalog_ = std::make_pair(saved->next_catalog->first, saved->day);
+    }
     absl::StatusOr<std::unique_ptr<DailyState>> restored =
         DailyState::Restore(*std::move(saved), profile->now_);
     if (!restored.ok()) return restored.status();
@@ -50,18 +53,17 @@ const std::string& ClientProfile::OpenDayCatalog() {
   return open_catalog_;
 }
 
-absl::StatusOr<PinCheckResult> ClientProfile::CheckConnection(
-    absl::string_view host, absl::Span<const std::string> der_chain) {
+absl::StatusOr<PinCheckResult> ClientProfile::Check(
+    absl::FunctionRef<absl::StatusOr<PinCheckResult>(const PinChecker&)> check) {
   if (daily_state_ == nullptr) return PinCheckResult{};
   const ActiveParams* first = ParamsForCatalog(OpenDayCatalog());
   const ActiveParams* second = first == current_.get() ? previous_.get() : current_.get();
-  absl::Status recorded = absl::OkStatus();
   for (const ActiveParams* params : {first, second}) {
     if (params == nullptr) continue;
-    absl::StatusOr<PinCheckResult> result = params->checker().Check(host, der_chain);
+    absl::StatusOr<PinCheckResult> result = check(params->checker());
     if (!result.ok() || !result->pinned()) return result;
-    recorded = daily_state_->Record(params->catalog_version(), result->pinset_index,
-                                    result->violated());
+    const absl::Status recorded = daily_state_->Record(params->catalog_version(),
+                                                       result->pinset_index, result->violated());
     // FAILED_PRECONDITION: the day uses the other catalog (the clock moved unexpectedly).
     if (recorded.code() != absl::StatusCode::kFailedPrecondition) {
       if (!recorded.ok()) return recorded;
@@ -72,12 +74,31 @@ absl::StatusOr<PinCheckResult> ClientProfile::CheckConnection(
   return PinCheckResult{};
 }
 
+absl::StatusOr<PinCheckResult> ClientProfile::CheckConnection(
+    absl::string_view host, absl::Span<const std::string> der_chain) {
+  return Check([&](const PinChecker& checker) { return checker.Check(host, der_chain); });
+}
+
+PinCheckResult ClientProfile::CheckConnectionHashes(absl::string_view host,
+                                                    absl::Span<const SpkiHash> chain_spki) {
+  absl::StatusOr<PinCheckResult> result = Check(
+      [&](const PinChecker& checker) -> absl::StatusOr<PinCheckResult> {
+        return checker.CheckHashes(host, chain_spki);
+      });
+  return result.ok() ? *result : PinCheckResult{};
+}
+
 absl::Status ClientProfile::EncodeFinishedDays(privacy::RandomSource& irr_source,
                                                privacy::RandomSource& id_source,
                                                double epsilon_budget) {
   if (daily_state_ == nullptr) return absl::OkStatus();
   absl::Status first_error = absl::OkStatus();
-  for (FinishedDay& day : daily_state_->TakeFinishedDays()) {
+  std::vector<FinishedDay> finished = daily_state_->TakeFinishedDays();
+  if (finished.empty()) return first_error;
+  // The state without these days is saved with the first charge below: a crash after it loses
+  // at most their pings, and never encodes a day twice.
+  storage_->StageDailyState(*daily_state_);
+  for (FinishedDay& day : finished) {
     if (last_encoded_day_.has_value() && day.day <= *last_encoded_day_) continue;  // never twice
     const ActiveParams* params = ParamsForCatalog(day.catalog_version);
     if (params == nullptr || static_cast<int>(day.states.size()) != params->num_pinsets()) {
@@ -178,11 +199,17 @@ absl::Status ClientProfile::Commit() {
 
 absl::Status ClientProfile::Maintain(Uploader& uploader, privacy::RandomSource& irr_source,
                                      privacy::RandomSource& id_source) {
-  absl::Status first_error =
-      EncodeFinishedDays(irr_source, id_source, uploader.options().epsilon_budget);
+  absl::Status first_error = absl::OkStatus();
+  // Refresh first: after a restart the profile knows no parameters until it has fetched them,
+  // and finished days need them. A new catalog still only applies from the next day on.
   if (!last_refresh_day_.has_value() || *last_refresh_day_ < ToUtcDay(now_())) {
     absl::StatusOr<ParamsRefresh::Kind> refreshed = RefreshParams(uploader);
-    if (!refreshed.ok() && first_error.ok()) first_error = refreshed.status();
+    if (!refreshed.ok()) first_error = refreshed.status();
+  }
+  if (absl::Status encoded =
+          EncodeFinishedDays(irr_source, id_source, uploader.options().epsilon_budget);
+      !encoded.ok() && first_error.ok()) {
+    first_error = encoded;
   }
   absl::Status flushed = Flush(uploader);  // commits
   if (!flushed.ok() && first_error.ok()) first_error = flushed;

@@ -31,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -73,6 +74,11 @@ class ClientProfile {
   absl::StatusOr<PinCheckResult> CheckConnection(absl::string_view host,
                                                  absl::Span<const std::string> der_chain);
 
+  // CheckConnectionHashes is CheckConnection for a chain whose SPKI hashes are already known
+  // (PinChecker::CheckHashes), e.g. a chain the caller has seen and hashed before.
+  PinCheckResult CheckConnectionHashes(absl::string_view host,
+                                       absl::Span<const SpkiHash> chain_spki);
+
   // EncodeFinishedDays encodes every finished day into a pending ping (see the file comment):
   // IRR noise and pinset subsets from `irr_source`, ping ids from `id_source` (both a
   // CryptoRandomSource in production). `epsilon_budget` bounds the lifetime privacy loss.
@@ -86,9 +92,9 @@ class ClientProfile {
   // Flush sends the pending pings through `uploader` and commits the queue.
   absl::Status Flush(Uploader& uploader);
 
-  // Maintain is the periodic task: EncodeFinishedDays with the uploader's budget, RefreshParams
-  // when it has not succeeded yet this UTC day, Flush, and Commit. Every step runs even when an
-  // earlier one failed (offline: pings stay pending); returns the first error.
+  // Maintain is the periodic task: RefreshParams when it has not succeeded yet this UTC day,
+  // EncodeFinishedDays with the uploader's budget, Flush, and Commit. Every step runs even when
+  // an earlier one failed (offline: pings stay pending); returns the first error.
   absl::Status Maintain(Uploader& uploader, privacy::RandomSource& irr_source,
                         privacy::RandomSource& id_source);
 
@@ -103,6 +109,10 @@ class ClientProfile {
  private:
   ClientProfile(ProfileOptions options, std::unique_ptr<ProfileStorage> storage,
                 DailyState::NowFunction now);
+  // Check runs `check` with the checker of the open day's catalog and records a pinned result
+  // (falling back to the other catalog when the day turns out to use it).
+  absl::StatusOr<PinCheckResult> Check(
+      absl::FunctionRef<absl::StatusOr<PinCheckResult>(const PinChecker&)> check);
   // ParamsForCatalog returns current_ or previous_ when its catalog is `catalog_version`.
   const ActiveParams* ParamsForCatalog(absl::string_view catalog_version) const;
   // OpenDayCatalog returns the catalog version of the open day.

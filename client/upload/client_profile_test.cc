@@ -2,6 +2,7 @@
 
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -44,6 +45,12 @@ Chain MakeChain(const TestKey& root_key, const std::string& root_cn) {
                                                .issuer_cn = root_cn, .issuer_key = &root_key,
                                                .serial = 2});
   return Chain{{leaf, root}};
+}
+
+SpkiHash ToSpkiHash(const std::string& bytes) {
+  SpkiHash hash;
+  std::copy(bytes.begin(), bytes.end(), hash.begin());
+  return hash;
 }
 
 uint8_t Bit(const std::string& bits, int j) { return (bits[j / 8] >> (j % 8)) & 1; }
@@ -115,6 +122,11 @@ TEST_F(ClientProfileTest, OneDayOfChecksBecomesOnePingWithTheTrueBitsWhenNoiseIs
   EXPECT_EQ(mitm->verdict, PinVerdict::kViolated);
   EXPECT_TRUE(mitm->ShouldBlockConnection());
   EXPECT_TRUE(profile->CheckConnection("h1.test", chain_b_.der)->pinned());  // still violated
+  // Known hashes decide the same way as the chain they come from.
+  const SpkiHash root_a = ToSpkiHash(Sha256(key_a_.PublicKeyDer()));
+  EXPECT_EQ(profile->CheckConnectionHashes("h0.test", {root_a}).verdict, PinVerdict::kSatisfied);
+  EXPECT_EQ(profile->CheckConnectionHashes("h1.test", {ToSpkiHash(std::string(32, 'q'))}).verdict,
+            PinVerdict::kViolated);
   EXPECT_FALSE(profile->CheckConnection("unpinned.example", chain_mitm_.der)->pinned());
   EXPECT_TRUE(transport_.submitted.empty());
 
@@ -131,6 +143,7 @@ TEST_F(ClientProfileTest, OneDayOfChecksBecomesOnePingWithTheTrueBitsWhenNoiseIs
   EXPECT_EQ(ping.dimensions().major_version(), 131u);
   ASSERT_EQ(ping.bits().size(), 1u);  // 6 bits
   // pinset 0: checked, not violated; pinset 1: checked, violated; pinset 2: not checked.
+  // (The hash-only checks above hit the same pinsets with the same outcomes.)
   EXPECT_EQ(Bit(ping.bits(), 0), 1);
   EXPECT_EQ(Bit(ping.bits(), 1), 0);
   EXPECT_EQ(Bit(ping.bits(), 2), 1);

@@ -44,6 +44,11 @@ class ProfileStorage {
   // or a storage that does not persist it).
   virtual std::optional<DailyState::Snapshot> LoadDailyState() const = 0;
 
+  // StageDailyState records `daily_state` so that the next durable change (a ledger charge or a
+  // queued ping) saves it too. The profile calls it right after taking finished days out of the
+  // state, so a saved ping is never saved with a state that would encode its day again.
+  virtual void StageDailyState(DailyState& daily_state) {}
+
   // Commit makes the pending pings, the ledger and `daily_state` durable, atomically.
   virtual absl::Status Commit(DailyState& daily_state) = 0;
 };
