@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
@@ -142,6 +143,22 @@ absl::StatusOr<std::vector<const SystemRoot*>> FindPinnedRoots(
         absl::StrCat("no certificate of the system CA store is pinned by pinset ", pinset.name()));
   }
   return found;
+}
+
+absl::StatusOr<std::vector<std::array<uint8_t, 32>>> ChainSpkiHashes(
+    const std::vector<std::string>& der_chain) {
+  std::vector<std::array<uint8_t, 32>> hashes;
+  for (const std::string& der : der_chain) {
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+    X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+    if (cert == nullptr) return absl::InvalidArgumentError("a chain certificate does not parse");
+    absl::StatusOr<std::string> spki = SpkiSha256(cert.get());
+    if (!spki.ok()) return spki.status();
+    std::array<uint8_t, 32> hash;
+    std::copy(spki->begin(), spki->end(), hash.begin());
+    hashes.push_back(hash);
+  }
+  return hashes;
 }
 
 struct ChainMaker::Keys {

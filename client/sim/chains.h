@@ -25,6 +25,8 @@
 #ifndef CLIENT_SIM_CHAINS_H_
 #define CLIENT_SIM_CHAINS_H_
 
+#include <array>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,6 +54,12 @@ absl::StatusOr<std::vector<SystemRoot>> LoadSystemRoots(const std::string& bundl
 // the pinset when none is in the bundle.
 absl::StatusOr<std::vector<const SystemRoot*>> FindPinnedRoots(const v1::Pinset& pinset,
                                                                const std::vector<SystemRoot>& roots);
+
+// ChainSpkiHashes returns the SHA-256 of each certificate's SubjectPublicKeyInfo (the values pins
+// are made of), in chain order, as PinChecker::CheckHashes takes them. INVALID_ARGUMENT when a
+// certificate does not parse.
+absl::StatusOr<std::vector<std::array<uint8_t, 32>>> ChainSpkiHashes(
+    const std::vector<std::string>& der_chain);
 
 // ChainMaker makes leaf and intermediate certificates with fresh EC P-256 keys.
 class ChainMaker {

@@ -66,6 +66,14 @@ TEST(ChainsTest, ThePinCheckerAcceptsChainsUnderThePinnedRootAndRejectsIntercept
   EXPECT_EQ(good->back(), pinned_root.der);  // the real root itself
   EXPECT_EQ(checker->Check("www.h0.test", *good)->verdict, PinVerdict::kSatisfied);
 
+  // Checking the hashes of the chain decides the same way (what the simulator does).
+  absl::StatusOr<std::vector<std::array<uint8_t, 32>>> good_hashes = ChainSpkiHashes(*good);
+  ASSERT_TRUE(good_hashes.ok()) << good_hashes.status();
+  ASSERT_EQ(good_hashes->size(), 3u);
+  EXPECT_EQ(std::string(good_hashes->back().begin(), good_hashes->back().end()),
+            pinned_root.spki_sha256);
+  EXPECT_EQ(checker->CheckHashes("www.h0.test", *good_hashes).verdict, PinVerdict::kSatisfied);
+
   absl::StatusOr<std::vector<std::string>> elsewhere =
       maker.ChainUnderRoot("www.h0.test", other_root);
   ASSERT_TRUE(elsewhere.ok());
@@ -75,6 +83,10 @@ TEST(ChainsTest, ThePinCheckerAcceptsChainsUnderThePinnedRootAndRejectsIntercept
   ASSERT_TRUE(mitm.ok()) << mitm.status();
   ASSERT_EQ(mitm->size(), 3u);
   EXPECT_EQ(checker->Check("www.h0.test", *mitm)->verdict, PinVerdict::kViolated);
+  absl::StatusOr<std::vector<std::array<uint8_t, 32>>> mitm_hashes = ChainSpkiHashes(*mitm);
+  ASSERT_TRUE(mitm_hashes.ok());
+  EXPECT_EQ(checker->CheckHashes("www.h0.test", *mitm_hashes).verdict, PinVerdict::kViolated);
+  EXPECT_FALSE(ChainSpkiHashes({"not a certificate"}).ok());
   // The interception chain shares no certificate with the real one.
   for (const std::string& cert : *mitm) {
     for (const std::string& real : *good) EXPECT_NE(cert, real);

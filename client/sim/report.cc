@@ -1,7 +1,10 @@
 #include "client/sim/report.h"
 
 #include <cmath>
+#include <algorithm>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -39,14 +42,15 @@ namespace {
 
 std::string Rate(double x) { return absl::StrFormat("%.4f", x); }
 
-std::string DayRange(const SimReport& report) {
-  if (report.cells.empty()) return "";
+// DayBounds returns the first and last day of the cells ("" when there are none).
+std::pair<std::string, std::string> DayBounds(const SimReport& report) {
+  if (report.cells.empty()) return {"", ""};
   std::string first = report.cells.front().day, last = first;
   for (const SimCell& c : report.cells) {
     first = std::min(first, c.day);
     last = std::max(last, c.day);
   }
-  return absl::StrCat(first, "..", last);
+  return {first, last};
 }
 
 }  // namespace
@@ -55,7 +59,8 @@ void PrintTable(const SimReport& report, std::ostream& out) {
   out << absl::StrFormat(
       "pinsim: %d browsers, days %s, params version %u (whole-ping epsilon: one ping %.3f, "
       "unlimited pings %.3f)\n\n",
-      report.browsers, DayRange(report), report.params_version, report.epsilon_one,
+      report.browsers, absl::StrCat(DayBounds(report).first, "..", DayBounds(report).second),
+      report.params_version, report.epsilon_one,
       report.epsilon_inf);
   out << absl::StrFormat("%-14s %-10s %-8s %8s %8s %9s %9s %-19s %7s %s\n", "organization", "day",
                          "product", "checked", "violated", "true rate", "estimate",
@@ -86,27 +91,29 @@ void PrintTable(const SimReport& report, std::ostream& out) {
   }
   out << absl::StrFormat(
       "uploads: %d pings encoded, %d acknowledged, %d duplicates, %d dropped as invalid, %d "
-      "dropped (queue full), %d failed attempts retried, %d retry-after hints; params fetched %d "
-      "times\n",
+      "dropped (queue full), %d failed attempts retried, %d retry-after hints; parameters "
+      "refreshed %d times (%d Params.Get calls reached the aggregator)\n",
       report.pings_encoded, report.upload.acknowledged, report.upload.duplicates,
       report.upload.dropped_invalid, report.dropped_overflow, report.upload.failed_attempts,
-      report.upload.retry_hints, report.upload.params_fetches);
+      report.upload.retry_hints, report.upload.params_fetches, report.params_calls);
   out << absl::StrFormat(
       "privacy: largest lifetime epsilon of a browser %.3f; %d days not sent for the budget\n",
       report.lifetime_epsilon_max, report.days_over_budget);
   for (const std::string& event : report.events) out << "event: " << event << "\n";
   for (const std::string& note : report.notes) out << "note: " << note << "\n";
-  out << absl::StrFormat("memory: about %.0f bytes resident per simulated browser; took %s\n",
-                         report.bytes_per_browser, absl::FormatDuration(absl::Trunc(report.elapsed, absl::Milliseconds(100))));
+  out << absl::StrFormat("memory: about %.0f bytes resident per simulated browser", 
+                         report.bytes_per_browser);
+  if (report.store_bytes_per_browser > 0) {
+    out << absl::StrFormat("; %.0f bytes of client store on disk per browser",
+                           report.store_bytes_per_browser);
+  }
+  out << "; took " << absl::FormatDuration(absl::Trunc(report.elapsed, absl::Milliseconds(100)))
+      << "\n";
 }
 
 void PrintJson(const SimReport& report, std::ostream& out) {
   const CoverageCheck& cov = report.coverage;
-  std::string first, last;
-  for (const SimCell& c : report.cells) {
-    if (first.empty() || c.day < first) first = c.day;
-    if (last.empty() || c.day > last) last = c.day;
-  }
+  const auto [first, last] = DayBounds(report);
   std::vector<std::string> cells;
   for (const SimCell& c : report.cells) {
     cells.push_back(absl::StrCat(
@@ -163,6 +170,8 @@ void PrintJson(const SimReport& report, std::ostream& out) {
              ",\"events\":[", absl::StrJoin(events, ","), "]",
              ",\"notes\":[", absl::StrJoin(notes, ","), "]",
              ",\"bytes_per_browser\":", JsonNumber(report.bytes_per_browser),
+             ",\"store_bytes_per_browser\":", JsonNumber(report.store_bytes_per_browser),
+             ",\"params_calls\":", report.params_calls,
              ",\"elapsed_seconds\":", JsonNumber(absl::ToDoubleSeconds(report.elapsed)), "}")
       << "\n";
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -13,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
@@ -24,6 +26,7 @@
 #include "client/upload/clock.h"
 #include "client/upload/pending_pings.h"
 #include "client/upload/profile_storage.h"
+#include "client/upload/store_profile_storage.h"
 #include "privacy/params.h"
 #include "privacy/random_source.h"
 
@@ -76,6 +79,57 @@ class RelayTransport final : public IngestTransport {
  private:
   IngestTransport* upstream_;
   InMemoryPendingPings queue_;
+};
+
+// CachingParamsTransport answers Params.Get from a per-day cache (like a CDN in front of the
+// Params service) and passes everything else through. Used by one shard's thread at a time.
+class CachingParamsTransport final : public IngestTransport {
+ public:
+  explicit CachingParamsTransport(IngestTransport* upstream) : upstream_(upstream) {}
+
+  SubmitOutcome Submit(const v1::Ping& ping, absl::Duration timeout) override {
+    return upstream_->Submit(ping, timeout);
+  }
+  BatchOutcome SubmitBatch(absl::Span<const v1::Ping> pings, absl::Duration timeout) override {
+    return upstream_->SubmitBatch(pings, timeout);
+  }
+  ParamsOutcome GetParams(absl::string_view known, absl::Duration timeout) override {
+    auto it = cache_.find(known);
+    if (it != cache_.end()) return it->second;
+    ++calls_;
+    ParamsOutcome outcome = upstream_->GetParams(known, timeout);
+    if (outcome.status.ok()) cache_.emplace(std::string(known), outcome);
+    return outcome;
+  }
+  // NewDay empties the cache: browsers must see a publication on the next day.
+  void NewDay() { cache_.clear(); }
+  uint64_t calls() const { return calls_; }
+
+ private:
+  IngestTransport* upstream_;
+  absl::flat_hash_map<std::string, ParamsOutcome> cache_;
+  uint64_t calls_ = 0;
+};
+
+// CountingTransport counts Params.Get calls that reach the aggregator.
+class CountingTransport final : public IngestTransport {
+ public:
+  explicit CountingTransport(IngestTransport* upstream) : upstream_(upstream) {}
+  SubmitOutcome Submit(const v1::Ping& ping, absl::Duration timeout) override {
+    return upstream_->Submit(ping, timeout);
+  }
+  BatchOutcome SubmitBatch(absl::Span<const v1::Ping> pings, absl::Duration timeout) override {
+    return upstream_->SubmitBatch(pings, timeout);
+  }
+  ParamsOutcome GetParams(absl::string_view known, absl::Duration timeout) override {
+    ++calls_;
+    return upstream_->GetParams(known, timeout);
+  }
+  uint64_t calls() const { return calls_; }
+
+ private:
+  IngestTransport* upstream_;
+  uint64_t calls_ = 0;
 };
 
 struct Browser {
@@ -248,6 +302,23 @@ absl::StatusOr<SimReport> RunSimulation(const SimulatorOptions& options,
                                         new_root->subject, "; servers move to it the day after"));
   }
 
+  // Each distinct chain's SPKI hashes, computed once (hash_chains_once).
+  using Hashes = std::vector<SpkiHash>;
+  auto hash = [](const std::vector<std::string>& chain) -> absl::StatusOr<Hashes> {
+    if (chain.empty()) return Hashes{};
+    return ChainSpkiHashes(chain);
+  };
+  std::vector<Hashes> serving_hashes;
+  for (const std::vector<std::string>& chain : serving) {
+    absl::StatusOr<Hashes> h = hash(chain);
+    if (!h.ok()) return h.status();
+    serving_hashes.push_back(*std::move(h));
+  }
+  absl::StatusOr<Hashes> interception_hashes = hash(*interception);
+  if (!interception_hashes.ok()) return interception_hashes.status();
+  absl::StatusOr<Hashes> rotated_hashes = hash(rotated_chain);
+  if (!rotated_hashes.ok()) return rotated_hashes.status();
+
   // ---- Publish the catalog and the parameters. ----
   absl::StatusOr<std::string> catalog_version = admin.PublishCatalog(catalog, "pinsim catalog");
   if (!catalog_version.ok()) return catalog_version.status();
@@ -276,16 +347,29 @@ absl::StatusOr<SimReport> RunSimulation(const SimulatorOptions& options,
     profile_options.dimensions.set_product(kProducts[product].name);
     profile_options.dimensions.set_channel(kProducts[product].channel);
     profile_options.dimensions.set_major_version(kProducts[product].major_version);
+    std::unique_ptr<ProfileStorage> storage;
+    if (options.store_dir.empty()) {
+      storage = std::make_unique<InMemoryProfileStorage>(secret, options.max_pending_pings);
+    } else {
+      // The store makes its own secret (OpenSSL's CSPRNG), as a real profile does.
+      ClientStoreOptions store_options;
+      store_options.max_pending_pings = options.max_pending_pings;
+      store_options.now = [&clock] { return clock.Now(); };
+      absl::StatusOr<std::unique_ptr<StoreProfileStorage>> opened = StoreProfileStorage::Open(
+          absl::StrCat(options.store_dir, "/browser-", b, ".store"), std::move(store_options));
+      if (!opened.ok()) return opened.status();
+      storage = *std::move(opened);
+    }
     absl::StatusOr<std::unique_ptr<ClientProfile>> profile = ClientProfile::Create(
-        std::move(profile_options),
-        std::make_unique<InMemoryProfileStorage>(secret, options.max_pending_pings),
-        [&clock] { return clock.Now(); });
+        std::move(profile_options), std::move(storage), [&clock] { return clock.Now(); });
     if (!profile.ok()) return profile.status();
     browsers[b] = Browser{*std::move(profile), product};
   }
 
   // Per-shard state: shard t owns browsers b with b % threads == t.
   struct Shard {
+    std::unique_ptr<CountingTransport> counting;
+    std::unique_ptr<CachingParamsTransport> params_cache;
     std::unique_ptr<privacy::CryptoRandomSource> ids;
     std::unique_ptr<privacy::SeededRandomSource> jitter;
     std::unique_ptr<RelayTransport> relay;
@@ -308,16 +392,22 @@ absl::StatusOr<SimReport> RunSimulation(const SimulatorOptions& options,
                 .jitter = std::make_unique<privacy::SeededRandomSource>(
                     Mix(options.seed, t, 0, kJitter)),
                 .tally = Tally(static_cast<int>(scenario.organizations.size()), days)};
-    IngestTransport* browser_transport = &transport;
+    shard.counting = std::make_unique<CountingTransport>(&transport);
+    IngestTransport* upstream = shard.counting.get();
+    if (options.share_params_fetch) {
+      shard.params_cache = std::make_unique<CachingParamsTransport>(upstream);
+      upstream = shard.params_cache.get();
+    }
+    IngestTransport* browser_transport = upstream;
     UploaderOptions browser_options = options.uploader;
     browser_options.use_submit_batch = false;
     if (options.use_submit_batch) {
       shard.relay = std::make_unique<RelayTransport>(
-          &transport, static_cast<size_t>(options.browsers) * (days + 1));
+          upstream, static_cast<size_t>(options.browsers) * (days + 1));
       browser_transport = shard.relay.get();
       UploaderOptions relay_options = options.uploader;
       relay_options.use_submit_batch = true;
-      shard.relay_uploader = std::make_unique<Uploader>(relay_options, &transport, &real_clock,
+      shard.relay_uploader = std::make_unique<Uploader>(relay_options, upstream, &real_clock,
                                                         shard.jitter.get());
     }
     shard.browser_uploader = std::make_unique<Uploader>(
@@ -382,6 +472,7 @@ absl::StatusOr<SimReport> RunSimulation(const SimulatorOptions& options,
 
     auto work = [&](int t) {
       Shard& shard = shards[t];
+      if (shard.params_cache != nullptr) shard.params_cache->NewDay();
       for (int b = t; b < options.browsers; b += threads) {
         Browser& browser = browsers[b];
         privacy::SeededRandomSource irr(Mix(options.seed, b, day, kIrr));
@@ -402,13 +493,18 @@ absl::StatusOr<SimReport> RunSimulation(const SimulatorOptions& options,
             const Destination& to = destinations[org][pick % destinations[org].size()];
             const bool mitm = intercept < scenario.ViolationRate(static_cast<int>(org), day);
             const std::vector<std::string>* chain = &serving[to.pinset];
+            const Hashes* hashes = &serving_hashes[to.pinset];
             if (mitm) {
               chain = &*interception;
+              hashes = &*interception_hashes;
             } else if (to.pinset == rotated_pinset && day > scenario.rotation->day) {
               chain = &rotated_chain;
+              hashes = &*rotated_hashes;
             }
             absl::StatusOr<PinCheckResult> result =
-                browser.profile->CheckConnection(to.host, *chain);
+                options.hash_chains_once
+                    ? browser.profile->CheckConnectionHashes(to.host, *hashes)
+                    : browser.profile->CheckConnection(to.host, *chain);
             if (result.ok() && result->pinned()) {
               shard.tally.Add(static_cast<int>(org), day, ProductGroup(browser.product),
                               result->violated());
@@ -463,6 +559,7 @@ absl::StatusOr<SimReport> RunSimulation(const SimulatorOptions& options,
   Tally tally(static_cast<int>(scenario.organizations.size()), days);
   for (Shard& shard : shards) {
     tally.Merge(shard.tally);
+    report.params_calls += shard.counting->calls();
     report.upload.acknowledged += shard.relay_stats.acknowledged;
     report.upload.duplicates += shard.relay_stats.duplicates;
     report.upload.dropped_invalid += shard.relay_stats.dropped_invalid;
@@ -477,7 +574,15 @@ absl::StatusOr<SimReport> RunSimulation(const SimulatorOptions& options,
       report.notes.push_back(absl::StrCat("relay: ", shard.relay_error.ToString()));
     }
   }
-  browsers.clear();
+  browsers.clear();  // closes the stores
+  if (!options.store_dir.empty()) {
+    uint64_t bytes = 0;
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator(options.store_dir, error)) {
+      if (entry.is_regular_file()) bytes += entry.file_size();
+    }
+    report.store_bytes_per_browser = static_cast<double>(bytes) / options.browsers;
+  }
 
   // ---- Read the decoded rates back (all acknowledged pings are durable; poll until stable). ----
   // Per-product cells partition the browsers, so they stay independent of each other.

@@ -7,8 +7,8 @@
 //  2. publishes the catalog and the parameters through Admin (aggregator_client.h);
 //  3. creates `browsers` ClientProfiles (client/upload/client_profile.h), each with its own
 //     secret and in-memory store, and its dimensions (product, channel, major version);
-//  4. for each day: every browser runs its daily maintenance (encodes yesterday's state into one
-//     ping, fetches the parameters with Params.Get, uploads its pending pings through the
+//  4. for each day: every browser runs its daily maintenance (fetches the parameters with
+//     Params.Get, encodes yesterday's state into one ping, uploads its pending pings through the
 //     Uploader: Ingest.Submit, or with `use_submit_batch` through a relay that forwards
 //     everything with SubmitBatch), then visits pinned hosts as the Scenario says and checks each
 //     chain with the real PinChecker; the truth is tallied from the checker's verdicts. The
@@ -83,6 +83,16 @@ struct SimulatorOptions {
   UploaderOptions uploader;
   size_t max_pending_pings = 32;
   std::string ca_bundle = kSystemCaBundle;
+  // Check each connection's chain by its SPKI hashes, computed once per distinct chain
+  // (PinChecker::CheckHashes), instead of parsing the DER chain on every check (about 1 ms per
+  // chain with OpenSSL 3). The pin checker decides either way.
+  bool hash_chains_once = true;
+  // Serve the browsers' daily Params.Get from a cache in front of the aggregator (one real call
+  // per thread, day and known catalog version), as a CDN would; false: every browser calls.
+  bool share_params_fetch = true;
+  // Keep each browser's state in a client store file (client/client_store.h) in this directory
+  // instead of in memory; measures the disk footprint too.
+  std::string store_dir;
   // Evaluate one cell per (organization, day, product) instead of per (organization, day): more,
   // smaller, still independent cells (the products partition the browsers).
   bool cells_by_product = false;
@@ -123,6 +133,8 @@ struct SimReport {
   uint64_t dropped_overflow = 0;
   int64_t browsers = 0;
   double bytes_per_browser = 0;  // resident memory growth per simulated browser
+  double store_bytes_per_browser = 0;  // with store_dir: store file (+ backup) bytes per browser
+  uint64_t params_calls = 0;           // Params.Get calls that reached the aggregator
   absl::Duration elapsed;
   double epsilon_one = 0;
   double epsilon_inf = 0;
