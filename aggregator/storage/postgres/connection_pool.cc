@@ -27,7 +27,7 @@ absl::StatusOr<std::unique_ptr<ConnectionPool>> ConnectionPool::Create(
 }
 
 absl::StatusOr<std::unique_ptr<PgConnection>> ConnectionPool::Open() {
-  absl::StatusOr<std::unique_ptr<PgConnection>> conn = PgConnection::Connect(options_.connection);
+  absl::StatusOr<std::unique_ptr<PgConnection>> conn = PgConnection::Connect(options_.connection, options_.query_timeout);
   if (conn.ok() && !options_.session_setup.empty()) {
     absl::Status setup = (*conn)->Exec(options_.session_setup).status();
     if (!setup.ok()) conn = setup;

@@ -44,6 +44,8 @@ struct ConnectionPoolOptions {
   int max_connections = 4;
   // Longest wait for a connection when all are in use; then UNAVAILABLE.
   absl::Duration acquire_timeout = absl::Seconds(2);
+  // Longest wait for any statement's answer (PgConnection::Connect).
+  absl::Duration query_timeout = absl::Seconds(60);
   // Backoff between failed connection attempts.
   absl::Duration initial_backoff = absl::Milliseconds(50);
   absl::Duration max_backoff = absl::Seconds(2);

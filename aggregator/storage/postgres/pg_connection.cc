@@ -1,11 +1,15 @@
 #include "aggregator/storage/postgres/pg_connection.h"
 
-#include <cstdlib>
+#include <poll.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace pinning::aggregator::postgres {
 namespace {
@@ -13,6 +17,11 @@ namespace {
 std::string Trimmed(const char* message) {
   if (message == nullptr) return "";
   return std::string(absl::StripTrailingAsciiWhitespace(message));
+}
+
+bool IsSuccess(ExecStatusType status) {
+  return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK ||
+         status == PGRES_SINGLE_TUPLE || status == PGRES_EMPTY_QUERY;
 }
 
 }  // namespace
@@ -36,7 +45,7 @@ int64_t PgResult::AffectedRows() const {
 }
 
 absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Connect(
-    const PgConnectionConfig& config) {
+    const PgConnectionConfig& config, absl::Duration query_timeout) {
   PGconn* conn = PQconnectdbParams(config.keywords(), config.values(), /*expand_dbname=*/0);
   if (conn == nullptr) return absl::ResourceExhaustedError("postgres: out of memory");
   if (PQstatus(conn) != CONNECTION_OK) {
@@ -48,7 +57,7 @@ absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Connect(
   // Notices ("relation already exists, skipping") are expected and carry nothing to act on; libpq
   // would print them on stderr.
   PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
-  return std::unique_ptr<PgConnection>(new PgConnection(conn));
+  return std::unique_ptr<PgConnection>(new PgConnection(conn, query_timeout));
 }
 
 PgConnection::~PgConnection() { PQfinish(conn_); }
@@ -59,15 +68,7 @@ absl::StatusOr<PgResult> PgConnection::Check(PGresult* raw, absl::string_view wh
     return absl::UnavailableError(
         absl::StrCat("postgres: ", what, ": ", Trimmed(PQerrorMessage(conn_))));
   }
-  switch (PQresultStatus(raw)) {
-    case PGRES_COMMAND_OK:
-    case PGRES_TUPLES_OK:
-    case PGRES_SINGLE_TUPLE:
-    case PGRES_EMPTY_QUERY:
-      return result;
-    default:
-      break;
-  }
+  if (IsSuccess(PQresultStatus(raw))) return result;
   const char* state = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
   std::string message = Trimmed(PQresultErrorField(raw, PG_DIAG_MESSAGE_PRIMARY));
   if (message.empty()) message = Trimmed(PQresultErrorMessage(raw));
@@ -75,31 +76,91 @@ absl::StatusOr<PgResult> PgConnection::Check(PGresult* raw, absl::string_view wh
   return StatusFromSqlState(state == nullptr ? "" : state, absl::StrCat(what, ": ", message));
 }
 
+absl::Status PgConnection::SendFailed(absl::string_view what) {
+  return absl::UnavailableError(
+      absl::StrCat("postgres: send ", what, ": ", Trimmed(PQerrorMessage(conn_))));
+}
+
+absl::Status PgConnection::Await(absl::Time deadline, absl::string_view what) {
+  while (PQisBusy(conn_)) {
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      broken_ = true;  // the statement may still run; this connection's state is unknown
+      return absl::UnavailableError(
+          absl::StrCat("postgres: ", what, ": no answer within ",
+                       absl::FormatDuration(query_timeout_), "; connection dropped"));
+    }
+    pollfd fd{PQsocket(conn_), POLLIN, 0};
+    const int timeout_ms = static_cast<int>(
+        std::clamp<int64_t>(absl::ToInt64Milliseconds(left) + 1, 1, 1000));
+    const int n = poll(&fd, 1, timeout_ms);
+    if (n < 0 && errno != EINTR) {
+      broken_ = true;
+      return absl::UnavailableError(absl::StrCat("postgres: poll: ", std::strerror(errno)));
+    }
+    if (n > 0 && !PQconsumeInput(conn_)) {
+      return absl::UnavailableError(
+          absl::StrCat("postgres: ", what, ": ", Trimmed(PQerrorMessage(conn_))));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<PgResult> PgConnection::Collect(absl::string_view what) {
+  const absl::Time deadline = absl::Now() + query_timeout_;
+  PGresult* kept = nullptr;
+  bool kept_is_error = false;
+  for (;;) {
+    if (absl::Status s = Await(deadline, what); !s.ok()) {
+      PQclear(kept);
+      return s;
+    }
+    PGresult* r = PQgetResult(conn_);
+    if (r == nullptr) break;
+    if (kept_is_error) {
+      PQclear(r);
+      continue;
+    }
+    PQclear(kept);
+    kept = r;
+    kept_is_error = !IsSuccess(PQresultStatus(r));
+  }
+  return Check(kept, what);
+}
+
 absl::StatusOr<PgResult> PgConnection::Exec(absl::string_view sql) {
-  return Check(PQexec(conn_, std::string(sql).c_str()), sql.substr(0, 60));
+  const absl::string_view what = sql.substr(0, 60);
+  if (!PQsendQuery(conn_, std::string(sql).c_str())) return SendFailed(what);
+  return Collect(what);
 }
 
 absl::StatusOr<PgResult> PgConnection::ExecParams(absl::string_view sql, const PgParams& params) {
-  return Check(PQexecParams(conn_, std::string(sql).c_str(), params.size(), params.types(),
-                            params.values(), params.lengths(), params.formats(),
-                            /*resultFormat=*/1),
-               sql.substr(0, 60));
+  const absl::string_view what = sql.substr(0, 60);
+  if (!PQsendQueryParams(conn_, std::string(sql).c_str(), params.size(), params.types(),
+                         params.values(), params.lengths(), params.formats(),
+                         /*resultFormat=*/1)) {
+    return SendFailed(what);
+  }
+  return Collect(what);
 }
 
 absl::StatusOr<PgResult> PgConnection::ExecPrepared(absl::string_view name, absl::string_view sql,
                                                     const PgParams& params) {
   const std::string statement(name);
   if (!prepared_.contains(statement)) {
-    absl::StatusOr<PgResult> prepared =
-        Check(PQprepare(conn_, statement.c_str(), std::string(sql).c_str(), params.size(),
-                        params.types()),
-              absl::StrCat("prepare ", name));
+    if (!PQsendPrepare(conn_, statement.c_str(), std::string(sql).c_str(), params.size(),
+                       params.types())) {
+      return SendFailed(name);
+    }
+    absl::StatusOr<PgResult> prepared = Collect(absl::StrCat("prepare ", name));
     if (!prepared.ok()) return prepared.status();
     prepared_.insert(statement);
   }
-  return Check(PQexecPrepared(conn_, statement.c_str(), params.size(), params.values(),
-                              params.lengths(), params.formats(), /*resultFormat=*/1),
-               name);
+  if (!PQsendQueryPrepared(conn_, statement.c_str(), params.size(), params.values(),
+                           params.lengths(), params.formats(), /*resultFormat=*/1)) {
+    return SendFailed(name);
+  }
+  return Collect(name);
 }
 
 absl::Status PgConnection::ExecOnce(absl::string_view name, absl::string_view sql) {
@@ -110,39 +171,43 @@ absl::Status PgConnection::ExecOnce(absl::string_view name, absl::string_view sq
 }
 
 absl::Status PgConnection::CopyIn(absl::string_view copy_sql, absl::string_view data) {
-  PGresult* start = PQexec(conn_, std::string(copy_sql).c_str());
+  const absl::string_view what = copy_sql.substr(0, 60);
+  if (!PQsendQuery(conn_, std::string(copy_sql).c_str())) return SendFailed(what);
+  if (absl::Status s = Await(absl::Now() + query_timeout_, what); !s.ok()) return s;
+  PGresult* start = PQgetResult(conn_);
   if (start == nullptr || PQresultStatus(start) != PGRES_COPY_IN) {
-    absl::StatusOr<PgResult> checked = Check(start, copy_sql.substr(0, 60));
-    return checked.ok() ? absl::InternalError("COPY did not enter COPY IN mode")
-                        : checked.status();
+    // An error (e.g. no such table): report it after draining the remaining results.
+    absl::StatusOr<PgResult> checked = Check(start, what);
+    absl::StatusOr<PgResult> rest = Collect(what);
+    if (!checked.ok()) return checked.status();
+    return rest.ok() ? absl::InternalError("COPY did not enter COPY IN mode") : rest.status();
   }
   PQclear(start);
   if (PQputCopyData(conn_, data.data(), static_cast<int>(data.size())) != 1 ||
       PQputCopyEnd(conn_, nullptr) != 1) {
-    return absl::UnavailableError(
-        absl::StrCat("postgres: COPY data: ", Trimmed(PQerrorMessage(conn_))));
+    return SendFailed(what);
   }
-  absl::Status status = absl::OkStatus();
-  for (PGresult* raw = PQgetResult(conn_); raw != nullptr; raw = PQgetResult(conn_)) {
-    absl::StatusOr<PgResult> result = Check(raw, copy_sql.substr(0, 60));
-    if (status.ok() && !result.ok()) status = result.status();
-  }
-  return status;
+  return Collect(what).status();
 }
 
 absl::Status PgConnection::ForEachRow(absl::string_view sql, const PgParams& params,
                                       absl::FunctionRef<absl::Status(const PgResult&)> fn) {
+  const absl::string_view what = sql.substr(0, 60);
   if (!PQsendQueryParams(conn_, std::string(sql).c_str(), params.size(), params.types(),
                          params.values(), params.lengths(), params.formats(),
                          /*resultFormat=*/1)) {
-    return absl::UnavailableError(
-        absl::StrCat("postgres: send query: ", Trimmed(PQerrorMessage(conn_))));
+    return SendFailed(what);
   }
   PQsetSingleRowMode(conn_);
+  // The deadline bounds the wait for each row, not the whole scan: a large result may stream
+  // for longer than one statement's timeout as long as rows keep coming.
   absl::Status status = absl::OkStatus();
   // Every result must be consumed (PQgetResult until nullptr) before the connection is reused.
-  for (PGresult* raw = PQgetResult(conn_); raw != nullptr; raw = PQgetResult(conn_)) {
-    absl::StatusOr<PgResult> result = Check(raw, sql.substr(0, 60));
+  for (;;) {
+    if (absl::Status s = Await(absl::Now() + query_timeout_, what); !s.ok()) return s;
+    PGresult* raw = PQgetResult(conn_);
+    if (raw == nullptr) break;
+    absl::StatusOr<PgResult> result = Check(raw, what);
     if (!status.ok()) continue;
     if (!result.ok()) {
       status = result.status();

@@ -16,6 +16,11 @@
 // (42, 0A) are INTERNAL; anything else is UNAVAILABLE. Messages carry the SQLSTATE and the
 // server's primary message, never parameter values.
 //
+// Timeouts: every statement must answer within the connection's query timeout (client side, so it
+// holds even when a proxy between us and the server keeps the TCP connection alive while the
+// server is unreachable); otherwise the call fails with UNAVAILABLE and the connection is marked
+// unhealthy (its state is unknown; the pool discards it).
+//
 // Thread safety: none; one thread uses a connection at a time (ConnectionPool hands it out).
 #ifndef AGGREGATOR_STORAGE_POSTGRES_PG_CONNECTION_H_
 #define AGGREGATOR_STORAGE_POSTGRES_PG_CONNECTION_H_
@@ -31,6 +36,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "aggregator/storage/postgres/connection_config.h"
 #include "aggregator/storage/postgres/pg_params.h"
 
@@ -69,7 +75,7 @@ class PgConnection {
   // Connect opens a connection; UNAVAILABLE (with libpq's message, which never includes the
   // password) when the server cannot be reached or refuses the login.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<PgConnection>> Connect(
-      const PgConnectionConfig& config);
+      const PgConnectionConfig& config, absl::Duration query_timeout = absl::Seconds(60));
 
   ~PgConnection();
   PgConnection(const PgConnection&) = delete;
@@ -102,18 +108,28 @@ class PgConnection {
   // CopyIn runs `copy_sql` (a COPY ... FROM STDIN) and sends `data` as its input.
   [[nodiscard]] absl::Status CopyIn(absl::string_view copy_sql, absl::string_view data);
 
-  // healthy is false once the connection is lost; such a connection must be discarded.
-  bool healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
+  // healthy is false once the connection is lost or a statement timed out; such a connection
+  // must be discarded.
+  bool healthy() const { return !broken_ && PQstatus(conn_) == CONNECTION_OK; }
   // idle is true when no transaction is open (a pool only reuses idle connections).
-  bool idle() const { return PQtransactionStatus(conn_) == PQTRANS_IDLE; }
+  bool idle() const { return !broken_ && PQtransactionStatus(conn_) == PQTRANS_IDLE; }
   // backend_pid is the server process serving this connection (tests kill it).
   int backend_pid() const { return PQbackendPID(conn_); }
 
  private:
-  explicit PgConnection(PGconn* conn) : conn_(conn) {}
+  PgConnection(PGconn* conn, absl::Duration query_timeout)
+      : conn_(conn), query_timeout_(query_timeout) {}
   absl::StatusOr<PgResult> Check(PGresult* result, absl::string_view what);
+  // Await waits until a result can be read without blocking, until `deadline`.
+  absl::Status Await(absl::Time deadline, absl::string_view what);
+  // Collect reads every result of the statement just sent and returns the first error, else the
+  // last result.
+  absl::StatusOr<PgResult> Collect(absl::string_view what);
+  absl::Status SendFailed(absl::string_view what);
 
   PGconn* conn_;
+  const absl::Duration query_timeout_;
+  bool broken_ = false;
   absl::flat_hash_set<std::string> prepared_;
   absl::flat_hash_set<std::string> done_once_;
 };

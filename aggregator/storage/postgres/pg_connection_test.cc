@@ -4,7 +4,9 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "aggregator/storage/postgres/pg_test_server.h"
+#include "aggregator/storage/postgres/tcp_proxy.h"
 #include "gtest/gtest.h"
 
 namespace pinning::aggregator::postgres {
@@ -142,6 +144,32 @@ TEST_F(PgConnectionTest, ErrorsCarrySqlState) {
   ASSERT_TRUE(server_->Psql(absl::StrCat("SELECT pg_terminate_backend(", pid, ")")).ok());
   EXPECT_EQ(conn->Exec("SELECT 1").status().code(), absl::StatusCode::kUnavailable);
   EXPECT_FALSE(conn->healthy());
+}
+
+// Behind a stalled network (a proxy that keeps the TCP connection up but moves no bytes), a
+// statement fails after the client-side query timeout instead of hanging, and the connection is
+// marked unhealthy.
+TEST_F(PgConnectionTest, QueryTimeoutEndsAStalledStatement) {
+  absl::StatusOr<std::unique_ptr<TcpProxy>> proxy = TcpProxy::Start(server_->port());
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  absl::StatusOr<PgConnectionConfig> config = PgConnectionConfig::Create(
+      absl::StrCat("host=127.0.0.1 port=", (*proxy)->port(), " user=postgres dbname=postgres"),
+      server_->password_file());
+  ASSERT_TRUE(config.ok());
+  absl::StatusOr<std::unique_ptr<PgConnection>> conn =
+      PgConnection::Connect(*config, absl::Milliseconds(800));
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  ASSERT_TRUE((*conn)->Exec("SELECT 1").ok());
+  (*proxy)->SetPartitioned(true);
+  const absl::Time start = absl::Now();
+  const absl::Status stalled = (*conn)->Exec("SELECT 1").status();
+  const absl::Duration waited = absl::Now() - start;
+  EXPECT_EQ(stalled.code(), absl::StatusCode::kUnavailable) << stalled;
+  EXPECT_GE(waited, absl::Milliseconds(700));
+  EXPECT_LT(waited, absl::Seconds(5));
+  EXPECT_FALSE((*conn)->healthy());
+  EXPECT_FALSE((*conn)->idle());
+  (*proxy)->SetPartitioned(false);
 }
 
 TEST(PgConnectionConnectTest, UnreachableServerIsUnavailable) {

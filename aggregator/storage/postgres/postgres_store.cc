@@ -265,13 +265,15 @@ absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::OpenWithSchemaVers
   // Migrate on a plain connection first: the pool's session setup names the schema, which may
   // not exist yet.
   {
-    ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> conn, PgConnection::Connect(config));
+    ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> conn,
+                     PgConnection::Connect(config, options.query_timeout));
     RETURN_IF_ERROR(postgres::MigrateSchema(*conn, options.schema, schema_version));
   }
   postgres::ConnectionPoolOptions pool_options{std::move(config)};
   pool_options.session_setup = SessionSetup(options);
   pool_options.max_connections = options.pool_size;
   pool_options.acquire_timeout = options.acquire_timeout;
+  pool_options.query_timeout = options.query_timeout;
   ASSIGN_OR_RETURN(std::unique_ptr<ConnectionPool> pool,
                    ConnectionPool::Create(std::move(pool_options)));
   return std::unique_ptr<PostgresStore>(new PostgresStore(options, std::move(pool)));

@@ -76,6 +76,10 @@ struct PostgresStoreOptions {
   // Attempts per CommitBatch on UNAVAILABLE or ABORTED (>= 1).
   int commit_attempts = 3;
   PgBatchMethod batch_method = PgBatchMethod::kUnnest;
+  // Longest wait for the answer to any statement, measured by this process: a stricter bound than
+  // statement_timeout when the network or a proxy fails silently. A timed-out connection is
+  // dropped and the call fails with UNAVAILABLE (CommitBatch retries first).
+  absl::Duration query_timeout = absl::Seconds(40);
   // Session limits (see the file comment); zero leaves the server's setting.
   absl::Duration statement_timeout = absl::Seconds(30);
   absl::Duration idle_in_transaction_timeout = absl::Seconds(10);

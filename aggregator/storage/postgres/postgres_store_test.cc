@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "aggregator/storage/count_store_test_suite.h"
 #include "aggregator/storage/postgres/pg_test_server.h"
+#include "aggregator/storage/postgres/tcp_proxy.h"
 #include "gtest/gtest.h"
 
 namespace pinning::aggregator {
@@ -373,6 +374,46 @@ TEST_F(PostgresStoreTest, SurvivesDatabaseRestart) {
   EXPECT_GT(store->connects_total(), connects_before);
   EXPECT_EQ(StoredCounts(*store), ExpectedCounts(pings));
   EXPECT_EQ(*store->SeenPingCount(), 300);
+}
+
+// A network partition between the replica and the database (here a proxy that stops moving
+// bytes, so TCP itself never notices) fails commits with UNAVAILABLE within the client-side
+// timeouts instead of hanging them; after the partition heals, commits succeed again and the
+// counts are exact.
+TEST_F(PostgresStoreTest, NetworkPartitionFailsFastAndHeals) {
+  absl::StatusOr<std::unique_ptr<postgres::TcpProxy>> proxy =
+      postgres::TcpProxy::Start(ServerEnvironment::server().port());
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  PostgresStoreOptions options = OptionsFor(schema_);
+  options.conninfo = absl::StrCat("host=127.0.0.1 port=", (*proxy)->port(),
+                                  " user=postgres dbname=postgres connect_timeout=2");
+  options.query_timeout = absl::Seconds(1);
+  options.commit_attempts = 2;
+  absl::StatusOr<std::unique_ptr<PostgresStore>> store = PostgresStore::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  const std::vector<OwnedPing> pings = MakePings(300, 31);
+  auto commit = [&](int from, int to) {
+    std::vector<PingRecord> records;
+    for (int i = from; i < to; ++i) records.push_back(pings[i].Record());
+    std::vector<CommitOutcome> outcomes(records.size());
+    return (*store)->CommitBatch(records, absl::MakeSpan(outcomes));
+  };
+  ASSERT_TRUE(commit(0, 100).ok());
+  (*proxy)->SetPartitioned(true);
+  const absl::Time start = absl::Now();
+  const absl::Status partitioned = commit(100, 200);
+  EXPECT_EQ(partitioned.code(), absl::StatusCode::kUnavailable) << partitioned;
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  (*proxy)->SetPartitioned(false);
+  absl::Status healed;
+  for (int i = 0; i < 100; ++i) {
+    healed = commit(100, 300);
+    if (healed.ok()) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_TRUE(healed.ok()) << healed;
+  EXPECT_EQ(StoredCounts(**store), ExpectedCounts(pings));
+  EXPECT_EQ(*(*store)->SeenPingCount(), 300);
 }
 
 // A connection killed in the middle of the pool's life (a backend crash or a proxy dropping it)
