@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <limits>
-#include <map>
 #include <tuple>
 #include <utility>
 
@@ -16,23 +15,6 @@ namespace pinning::aggregator {
 namespace {
 
 constexpr char kNoOrganization[] = "(no organization)";
-
-// Accumulator key: one pinset of one catalog, for one point and params version.
-struct AccKey {
-  DayNumber point;  // the day when per_day, else 0
-  uint32_t params_version;
-  int32_t catalog_slot;  // index into the request's catalog list
-  int32_t pinset;
-
-  friend bool operator==(const AccKey& a, const AccKey& b) {
-    return a.point == b.point && a.params_version == b.params_version &&
-           a.catalog_slot == b.catalog_slot && a.pinset == b.pinset;
-  }
-  template <typename H>
-  friend H AbslHashValue(H h, const AccKey& k) {
-    return H::combine(std::move(h), k.point, k.params_version, k.catalog_slot, k.pinset);
-  }
-};
 
 // Series ids of a catalog's pinsets, per request.
 constexpr int32_t kUnresolved = -2;
@@ -140,6 +122,7 @@ absl::StatusOr<v1::RatesResponse> Decoder::Rates(const v1::RatesRequest& request
   query.channel = request.filter().channel();
   query.major_version = request.filter().major_version();
   query.include_group_totals = false;
+  query.sum_dimensions = true;  // dimensions are added up below anyway
 
   CatalogMap catalog_infos;
   ParamsMap params;
@@ -157,10 +140,9 @@ absl::StatusOr<v1::RatesResponse> Decoder::Rates(const v1::RatesRequest& request
   };
   std::vector<CatalogSlot> catalogs;
   absl::flat_hash_map<std::string, int32_t> catalog_index;
-  absl::flat_hash_map<AccKey, privacy::PinsetCounts> acc;
 
-  // Resolves a catalog version to its slot. Pinsets are mapped to series on their first row, so
-  // only keys with data get a series.
+  // Resolves a catalog version to its slot. Pinsets are mapped to series when their counts are
+  // first flushed, so only keys with data get a series.
   auto slot_of = [&](absl::string_view version) -> int32_t {
     auto it = catalog_index.find(version);
     if (it != catalog_index.end()) return it->second;
@@ -185,33 +167,98 @@ absl::StatusOr<v1::RatesResponse> Decoder::Rates(const v1::RatesRequest& request
     return s = entry->second;
   };
 
-  // Rows arrive ordered by day; consecutive rows mostly share a catalog, so remember the last.
-  std::string last_catalog;
-  int32_t last_slot = -1;
-  absl::Status scan = store_->ForEachCount(query, [&](const CountRow& row) {
-    if (last_slot < 0 || row.catalog_version != last_catalog) {
-      last_catalog = std::string(row.catalog_version);
-      last_slot = slot_of(row.catalog_version);
+  // Rows arrive ordered by day, so counts are summed (over dimensions, and over days when not
+  // per_day) in dense per-(params version, catalog) arrays for the current point, then flushed as
+  // one Entry per (series, point, params version, pinset).
+  struct Combo {
+    uint32_t params_version = 0;
+    int32_t slot = -1;
+    bool touched = false;
+    std::vector<privacy::PinsetCounts> counts;  // by pinset; empty: rows cannot be decoded
+  };
+  struct Entry {
+    int32_t series;
+    DayNumber point;
+    uint32_t params_version;
+    privacy::PinsetCounts counts;
+  };
+  std::vector<Combo> combos;
+  absl::flat_hash_map<std::pair<uint32_t, int32_t>, int32_t> combo_index;
+  std::vector<int32_t> touched;
+  std::vector<Entry> entries;
+  DayNumber current_point = std::numeric_limits<DayNumber>::min();
+  auto flush = [&]() {
+    for (int32_t ci : touched) {
+      Combo& combo = combos[ci];
+      CatalogSlot& c = catalogs[combo.slot];
+      for (size_t pinset = 0; pinset < combo.counts.size(); ++pinset) {
+        privacy::PinsetCounts& counts = combo.counts[pinset];
+        if (counts.reports == 0) continue;
+        const int32_t s = series_of(c, static_cast<int32_t>(pinset));
+        if (s >= 0) entries.push_back({s, current_point, combo.params_version, counts});
+        counts = privacy::PinsetCounts();
+      }
+      combo.touched = false;
     }
-    CatalogSlot& c = catalogs[last_slot];
-    if (row.pinset < 0 || static_cast<size_t>(row.pinset) >= c.series_of_pinset.size()) return;
-    if (!params.contains(row.params_version)) return;  // not stored: cannot be decoded
-    if (series_of(c, row.pinset) < 0) return;
-    privacy::PinsetCounts& counts =
-        acc[AccKey{per_day ? row.day : 0, row.params_version, last_slot, row.pinset}];
+    touched.clear();
+  };
+
+  // The store keeps one string per catalog version during a scan: compare pointers first.
+  const char* last_catalog_data = nullptr;
+  size_t last_catalog_size = 0;
+  uint32_t last_params_version = 0;
+  int32_t last_combo = -1;
+  absl::Status scan = store_->ForEachCount(query, [&](const CountRow& row) {
+    const DayNumber point = per_day ? row.day : 0;
+    if (point != current_point) {
+      flush();
+      current_point = point;
+    }
+    if (last_combo < 0 || row.params_version != last_params_version ||
+        row.catalog_version.data() != last_catalog_data ||
+        row.catalog_version.size() != last_catalog_size) {
+      const int32_t slot = slot_of(row.catalog_version);
+      auto [it, inserted] = combo_index.try_emplace(std::make_pair(row.params_version, slot),
+                                                    static_cast<int32_t>(combos.size()));
+      if (inserted) {
+        Combo& combo = combos.emplace_back();
+        combo.params_version = row.params_version;
+        combo.slot = slot;
+        // Rows of unstored params (cannot be decoded) or catalogs (cannot be named) are skipped.
+        if (params.contains(row.params_version)) {
+          combo.counts.resize(catalogs[slot].series_of_pinset.size());
+        }
+      }
+      last_combo = it->second;
+      last_params_version = row.params_version;
+      last_catalog_data = row.catalog_version.data();
+      last_catalog_size = row.catalog_version.size();
+    }
+    Combo& combo = combos[last_combo];
+    if (row.pinset < 0 || static_cast<size_t>(row.pinset) >= combo.counts.size()) return;
+    privacy::PinsetCounts& counts = combo.counts[row.pinset];
     counts.reports += row.reports;
     counts.checked_ones += row.ones[privacy::kCheckedBit];
     counts.violated_ones += row.ones[privacy::kViolatedBit];
+    if (!combo.touched) {
+      combo.touched = true;
+      touched.push_back(last_combo);
+    }
   });
   if (!scan.ok()) {
     return absl::UnavailableError(absl::StrCat("reading counts failed: ", scan.message()));
   }
+  flush();
 
-  // (series, point, params version) -> the counts of the series' pinsets.
-  std::map<std::tuple<int32_t, DayNumber, uint32_t>, std::vector<privacy::PinsetCounts>> grouped;
-  for (const auto& [key, counts] : acc) {
-    const int32_t s = catalogs[key.catalog_slot].series_of_pinset[key.pinset];
-    grouped[{s, key.point, key.params_version}].push_back(counts);
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return std::tie(a.series, a.point, a.params_version) <
+           std::tie(b.series, b.point, b.params_version);
+  });
+  // Entries of series s are [series_begin[s], series_begin[s + 1]).
+  std::vector<size_t> series_begin(series.size() + 1, entries.size());
+  for (size_t i = entries.size(); i-- > 0;) series_begin[entries[i].series] = i;
+  for (size_t s = series.size(); s-- > 0;) {
+    series_begin[s] = std::min(series_begin[s], series_begin[s + 1]);
   }
   std::vector<int32_t> order(series.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int32_t>(i);
@@ -221,22 +268,25 @@ absl::StatusOr<v1::RatesResponse> Decoder::Rates(const v1::RatesRequest& request
   v1::RatesResponse response;
   std::vector<privacy::RateEstimate> estimates;
   std::vector<uint32_t> versions;
+  std::vector<privacy::PinsetCounts> pinsets;
   for (int32_t s : order) {
     v1::RateSeries* out = response.add_series();
     out->set_key(series[s].key);
     out->set_organization(series[s].organization);
-    auto it = grouped.lower_bound({s, std::numeric_limits<DayNumber>::min(), 0});
+    size_t i = series_begin[s];
+    const size_t end = series_begin[s + 1];
     const DayNumber first_point = per_day ? *from : 0;
     const DayNumber last_point = per_day ? *to : 0;
     for (DayNumber point = first_point; point <= last_point; ++point) {
       estimates.clear();
       versions.clear();
       int64_t pings = 0;
-      for (; it != grouped.end() && std::get<0>(it->first) == s &&
-             std::get<1>(it->first) == point;
-           ++it) {
-        const uint32_t version = std::get<2>(it->first);
-        const std::vector<privacy::PinsetCounts>& pinsets = it->second;
+      while (i < end && entries[i].point == point) {
+        const uint32_t version = entries[i].params_version;
+        pinsets.clear();
+        for (; i < end && entries[i].point == point && entries[i].params_version == version; ++i) {
+          pinsets.push_back(entries[i].counts);
+        }
         const privacy::Params& p = params.at(version);
         if (by_pinset) {
           // The same pinset name in two catalogs of one params version is one pinset: add.

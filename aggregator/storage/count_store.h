@@ -107,6 +107,11 @@ struct CountQuery {
   uint32_t major_version = 0;
   // Whether group rows (pinset == kGroupTotalPinset) are returned too.
   bool include_group_totals = false;
+  // A hint for callers that add counts over dimensions anyway (the decoder): when no dimension
+  // filter is set, the store may return rows already summed over dimensions, with empty product
+  // and channel and major_version 0, which is much faster when there are many dimension
+  // combinations. Callers must accept either form.
+  bool sum_dimensions = false;
 };
 
 // EventFilter selects rollout events. Empty fields match everything; days are inclusive.

@@ -82,8 +82,8 @@ TestPing Full(int id, const std::vector<int>& bits, DayNumber day = 19800) {
 using RowKey = std::tuple<DayNumber, uint32_t, std::string, std::string, std::string, uint32_t,
                           int32_t>;
 struct Cells {
-  int64_t reports;
-  std::array<int64_t, kMaxBitsPerPinset> ones;
+  int64_t reports = 0;
+  std::array<int64_t, kMaxBitsPerPinset> ones{};
   friend bool operator==(const Cells& a, const Cells& b) {
     return a.reports == b.reports && a.ones == b.ones;
   }
@@ -391,6 +391,45 @@ TEST_P(CountStoreConformanceTest, QueryFiltersByDayParamsAndDimensions) {
                      EXPECT_GE(r.day, last);
                      last = r.day;
                    }).ok());
+}
+
+TEST_P(CountStoreConformanceTest, SumDimensionsGivesTheSameTotals) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  std::vector<TestPing> pings;
+  for (int i = 0; i < 30; ++i) {
+    TestPing p = Full(i, {1, i % 2, i % 3 == 0, 1, 0, i % 5 == 0}, 19800 + i % 2);
+    p.product = i % 3 == 0 ? "firefox" : "chrome";
+    p.major = 118 + i % 4;
+    pings.push_back(p);
+  }
+  Commit(*store, pings);
+  CountRow extra;  // imported counts are summed too
+  extra.day = 19800;
+  extra.params_version = 1;
+  extra.catalog_version = "cat-a";
+  extra.product = "chrome";
+  extra.pinset = 1;
+  extra.reports = 5;
+  extra.ones = {2, 1, 0, 0};
+  ASSERT_TRUE(store->AddCounts({extra}).ok());
+  // (day, params, catalog, pinset) -> summed cells, from detailed rows and from the hint.
+  auto sums = [&](bool sum_dimensions) {
+    std::map<std::tuple<DayNumber, uint32_t, std::string, int32_t>, Cells> out;
+    CountQuery q = AllRows();
+    q.sum_dimensions = sum_dimensions;
+    EXPECT_TRUE(store->ForEachCount(q, [&](const CountRow& r) {
+                       Cells& c = out[{r.day, r.params_version, std::string(r.catalog_version),
+                                       r.pinset}];
+                       c.reports += r.reports;
+                       for (int b = 0; b < kMaxBitsPerPinset; ++b) c.ones[b] += r.ones[b];
+                     }).ok());
+    return out;
+  };
+  const auto detailed = sums(false);
+  EXPECT_EQ(sums(true), detailed);
+  EXPECT_EQ((detailed.at({19800, 1, "cat-a", 1}).reports), 15 + 5);
+  EXPECT_EQ((detailed.at({19801, 1, "cat-a", -1}).reports), 15);
 }
 
 TEST_P(CountStoreConformanceTest, AddCountsAddsAndRejectsBadRows) {

@@ -2,12 +2,16 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <array>
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "aggregator/storage/batch_aggregator.h"
@@ -76,7 +80,38 @@ constexpr const char* kMigrations[] = {
         body BLOB NOT NULL
       );
     )sql",
+    // Version 3: append-only log of recently seen ids (see "Exactly-once ids" in the header).
+    R"sql(
+      CREATE TABLE seen_log(
+        seq INTEGER PRIMARY KEY,
+        day INTEGER NOT NULL,
+        ping_id BLOB NOT NULL
+      );
+    )sql",
+    // Version 4: counts summed over dimensions, for queries without a dimension filter.
+    R"sql(
+      CREATE TABLE counts_rollup(
+        day INTEGER NOT NULL,
+        params_version INTEGER NOT NULL,
+        catalog_id INTEGER NOT NULL,
+        pinset INTEGER NOT NULL,
+        reports INTEGER NOT NULL,
+        ones0 INTEGER NOT NULL DEFAULT 0,
+        ones1 INTEGER NOT NULL DEFAULT 0,
+        ones2 INTEGER NOT NULL DEFAULT 0,
+        ones3 INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (day, params_version, catalog_id, pinset)
+      ) WITHOUT ROWID;
+      INSERT INTO counts_rollup
+        SELECT day, params_version, catalog_id, pinset, SUM(reports), SUM(ones0), SUM(ones1),
+               SUM(ones2), SUM(ones3)
+        FROM counts GROUP BY day, params_version, catalog_id, pinset;
+    )sql",
 };
+// The first schema version with seen_log; CommitBatch needs it.
+constexpr int kSeenLogSchemaVersion = 3;
+// The first schema version with counts_rollup.
+constexpr int kRollupSchemaVersion = 4;
 constexpr int kLatestSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
 absl::Status Error(sqlite3* db, int rc, absl::string_view what) {
@@ -177,6 +212,32 @@ std::string DimsMapKey(absl::string_view product, absl::string_view channel, uin
                       major);
 }
 
+// IdKey is a remembered ping id with its day, ordered like the (day, ping_id) primary key of
+// seen_pings (SQLite compares blobs with memcmp).
+struct IdKey {
+  DayNumber day = 0;
+  std::array<char, kPingIdBytes> id{};
+
+  static IdKey Of(DayNumber day, absl::string_view ping_id) {
+    IdKey k;
+    k.day = day;
+    std::memcpy(k.id.data(), ping_id.data(), kPingIdBytes);
+    return k;
+  }
+  absl::string_view Id() const { return absl::string_view(id.data(), id.size()); }
+  friend bool operator==(const IdKey& a, const IdKey& b) {
+    return a.day == b.day && a.id == b.id;
+  }
+  friend bool operator<(const IdKey& a, const IdKey& b) {
+    if (a.day != b.day) return a.day < b.day;
+    return std::memcmp(a.id.data(), b.id.data(), kPingIdBytes) < 0;
+  }
+  template <typename H>
+  friend H AbslHashValue(H h, const IdKey& k) {
+    return H::combine(std::move(h), k.day, k.Id());
+  }
+};
+
 }  // namespace
 
 // A connection with its own dictionaries and prepared statements. The writer and the reader each
@@ -252,8 +313,6 @@ class SqliteStore::Impl {
   }
 
   absl::Status PrepareStatements() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, read_mu_) {
-    RETURN_IF_ERROR(w_insert_seen_.Prepare(
-        writer_.db, "INSERT OR IGNORE INTO seen_pings(day, ping_id) VALUES(?1, ?2)"));
     RETURN_IF_ERROR(w_upsert_count_.Prepare(
         writer_.db,
         "INSERT INTO counts(day, params_version, catalog_id, dims_id, pinset, reports, ones0, "
@@ -262,6 +321,20 @@ class SqliteStore::Impl {
         "reports = reports + excluded.reports, ones0 = ones0 + excluded.ones0, "
         "ones1 = ones1 + excluded.ones1, ones2 = ones2 + excluded.ones2, "
         "ones3 = ones3 + excluded.ones3"));
+    if (has_rollup_) {
+      RETURN_IF_ERROR(w_upsert_rollup_.Prepare(
+          writer_.db,
+          "INSERT INTO counts_rollup(day, params_version, catalog_id, pinset, reports, ones0, "
+          "ones1, ones2, ones3) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+          "ON CONFLICT(day, params_version, catalog_id, pinset) DO UPDATE SET "
+          "reports = reports + excluded.reports, ones0 = ones0 + excluded.ones0, "
+          "ones1 = ones1 + excluded.ones1, ones2 = ones2 + excluded.ones2, "
+          "ones3 = ones3 + excluded.ones3"));
+      RETURN_IF_ERROR(r_rollup_.Prepare(
+          reader_.db,
+          "SELECT day, params_version, catalog_id, pinset, reports, ones0, ones1, ones2, ones3 "
+          "FROM counts_rollup WHERE day >= ?1 AND day <= ?2 AND pinset >= ?3 ORDER BY day"));
+    }
     RETURN_IF_ERROR(w_insert_catalog_id_.Prepare(
         writer_.db, "INSERT INTO catalog_ids(version) VALUES(?1)"));
     RETURN_IF_ERROR(w_insert_dims_.Prepare(
@@ -274,6 +347,71 @@ class SqliteStore::Impl {
         "SELECT day, params_version, catalog_id, dims_id, pinset, reports, ones0, ones1, ones2, "
         "ones3 FROM counts WHERE day >= ?1 AND day <= ?2 AND pinset >= ?3 ORDER BY day"));
     return absl::OkStatus();
+  }
+
+  // PrepareIdIndex prepares the exactly-once statements and loads the ids of seen_log (those not
+  // yet merged into seen_pings, or merged by an interrupted merge) into the recent set.
+  absl::Status PrepareIdIndex() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+    RETURN_IF_ERROR(w_find_seen_.Prepare(
+        writer_.db, "SELECT 1 FROM seen_pings WHERE day = ?1 AND ping_id = ?2"));
+    RETURN_IF_ERROR(w_append_log_.Prepare(
+        writer_.db, "INSERT INTO seen_log(day, ping_id) VALUES(?1, ?2)"));
+    RETURN_IF_ERROR(w_merge_id_.Prepare(
+        writer_.db, "INSERT OR IGNORE INTO seen_pings(day, ping_id) VALUES(?1, ?2)"));
+    RETURN_IF_ERROR(w_trim_log_.Prepare(writer_.db, "DELETE FROM seen_log WHERE seq <= ?1"));
+    Statement st;
+    RETURN_IF_ERROR(st.Prepare(writer_.db, "SELECT seq, day, ping_id FROM seen_log"));
+    for (;;) {
+      ASSIGN_OR_RETURN(int rc, st.Step());
+      if (rc != SQLITE_ROW) break;
+      last_log_seq_ = std::max(last_log_seq_, st.Int(0));
+      absl::string_view id = st.Blob(2);
+      if (id.size() != kPingIdBytes) return absl::DataLossError("seen_log holds a bad ping id");
+      recent_.insert(IdKey::Of(static_cast<DayNumber>(st.Int(1)), id));
+    }
+    ids_ready_ = true;
+    return absl::OkStatus();
+  }
+
+  // IsSeen looks `key` up in the recent set, the frozen set being merged, then seen_pings.
+  absl::StatusOr<bool> IsSeen(const IdKey& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+    if (recent_.contains(key)) return true;
+    if (std::binary_search(frozen_.begin(), frozen_.end(), key)) return true;
+    w_find_seen_.BindInt(1, key.day);
+    w_find_seen_.BindBlob(2, key.Id());
+    absl::StatusOr<int> rc = w_find_seen_.Step();
+    w_find_seen_.Reset();
+    if (!rc.ok()) return rc.status();
+    return *rc == SQLITE_ROW;
+  }
+
+  // MaybeFreeze turns a full recent set into the frozen, sorted set that later commits merge into
+  // seen_pings. Only committed state is involved.
+  void MaybeFreeze() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+    if (!frozen_.empty() || recent_.size() < recent_capacity_) return;
+    frozen_.assign(recent_.begin(), recent_.end());
+    std::sort(frozen_.begin(), frozen_.end());
+    frozen_max_seq_ = last_log_seq_;
+    merge_pos_ = 0;
+    recent_.clear();
+  }
+
+  // MergeChunk inserts the next `n` frozen ids, in key order, into seen_pings inside the open
+  // transaction and, after the last one, deletes their log rows. Returns the new merge position;
+  // the caller applies it once the transaction commits. Merging is idempotent (INSERT OR IGNORE),
+  // so a crash in the middle only repeats work.
+  absl::StatusOr<size_t> MergeChunk(size_t n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+    const size_t end = std::min(frozen_.size(), merge_pos_ + n);
+    for (size_t i = merge_pos_; i < end; ++i) {
+      w_merge_id_.BindInt(1, frozen_[i].day);
+      w_merge_id_.BindBlob(2, frozen_[i].Id());
+      RETURN_IF_ERROR(w_merge_id_.Run());
+    }
+    if (end == frozen_.size()) {
+      w_trim_log_.BindInt(1, frozen_max_seq_);
+      RETURN_IF_ERROR(w_trim_log_.Run());
+    }
+    return end;
   }
 
   // Loads the dictionaries of the writer connection.
@@ -312,6 +450,57 @@ class SqliteStore::Impl {
                                    static_cast<uint32_t>(st.Int(3))};
     }
     return absl::OkStatus();
+  }
+
+  // ForEachRollupRow serves ForEachCount from counts_rollup (rows summed over dimensions).
+  absl::Status ForEachRollupRow(const CountQuery& query,
+                                absl::FunctionRef<void(const CountRow&)> fn)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_) {
+    Statement& st = r_rollup_;
+    st.BindInt(1, query.from_day);
+    st.BindInt(2, query.to_day);
+    st.BindInt(3, query.include_group_totals ? kGroupTotalPinset : 0);
+    bool reloaded = false;
+    int64_t last_catalog_id = -1;
+    const std::string* last_catalog = nullptr;
+    absl::Status status = absl::OkStatus();
+    for (;;) {
+      absl::StatusOr<int> rc = st.Step();
+      if (!rc.ok()) {
+        status = rc.status();
+        break;
+      }
+      if (*rc != SQLITE_ROW) break;
+      const uint32_t params_version = static_cast<uint32_t>(st.Int(1));
+      if (query.params_version != 0 && params_version != query.params_version) continue;
+      const int64_t catalog_id = st.Int(2);
+      if (catalog_id != last_catalog_id) {
+        auto cat = r_catalogs_.find(catalog_id);
+        if (cat == r_catalogs_.end() && !reloaded) {
+          status = LoadReaderDictionaries();
+          if (!status.ok()) break;
+          reloaded = true;
+          cat = r_catalogs_.find(catalog_id);
+        }
+        if (cat == r_catalogs_.end()) {
+          status = absl::DataLossError(
+              absl::StrCat("rollup row references unknown catalog id ", catalog_id));
+          break;
+        }
+        last_catalog_id = catalog_id;
+        last_catalog = &cat->second;
+      }
+      CountRow row;
+      row.day = static_cast<DayNumber>(st.Int(0));
+      row.params_version = params_version;
+      row.catalog_version = *last_catalog;
+      row.pinset = static_cast<int32_t>(st.Int(3));
+      row.reports = st.Int(4);
+      for (int b = 0; b < kMaxBitsPerPinset; ++b) row.ones[b] = st.Int(5 + b);
+      fn(row);
+    }
+    st.Reset();
+    return status;
   }
 
   // Resolves (or creates, inside the open transaction) the id of a catalog version.
@@ -353,7 +542,16 @@ class SqliteStore::Impl {
     st.BindInt(5, row.pinset);
     st.BindInt(6, row.reports);
     for (int b = 0; b < kMaxBitsPerPinset; ++b) st.BindInt(7 + b, row.ones[b]);
-    return st.Run();
+    RETURN_IF_ERROR(st.Run());
+    if (!has_rollup_) return absl::OkStatus();
+    Statement& rollup = w_upsert_rollup_;
+    rollup.BindInt(1, row.day);
+    rollup.BindInt(2, row.params_version);
+    rollup.BindInt(3, catalog_id);
+    rollup.BindInt(4, row.pinset);
+    rollup.BindInt(5, row.reports);
+    for (int b = 0; b < kMaxBitsPerPinset; ++b) rollup.BindInt(6 + b, row.ones[b]);
+    return rollup.Run();
   }
 
   absl::Status Begin() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
@@ -390,8 +588,13 @@ class SqliteStore::Impl {
 
   absl::Mutex write_mu_;
   Connection writer_ ABSL_GUARDED_BY(write_mu_);
-  Statement w_insert_seen_ ABSL_GUARDED_BY(write_mu_);
   Statement w_upsert_count_ ABSL_GUARDED_BY(write_mu_);
+  bool has_rollup_ = false;  // set at open, then constant
+  Statement w_upsert_rollup_ ABSL_GUARDED_BY(write_mu_);
+  Statement w_find_seen_ ABSL_GUARDED_BY(write_mu_);
+  Statement w_append_log_ ABSL_GUARDED_BY(write_mu_);
+  Statement w_merge_id_ ABSL_GUARDED_BY(write_mu_);
+  Statement w_trim_log_ ABSL_GUARDED_BY(write_mu_);
   Statement w_insert_catalog_id_ ABSL_GUARDED_BY(write_mu_);
   Statement w_insert_dims_ ABSL_GUARDED_BY(write_mu_);
   Statement w_begin_ ABSL_GUARDED_BY(write_mu_);
@@ -403,9 +606,20 @@ class SqliteStore::Impl {
   std::vector<std::string> pending_dims_ids_ ABSL_GUARDED_BY(write_mu_);
   BatchAggregator aggregator_ ABSL_GUARDED_BY(write_mu_);
 
+  // Exactly-once ids not yet in seen_pings (committed state, plus this batch's during a commit).
+  bool ids_ready_ ABSL_GUARDED_BY(write_mu_) = false;
+  size_t recent_capacity_ ABSL_GUARDED_BY(write_mu_) = 0;
+  absl::flat_hash_set<IdKey> recent_ ABSL_GUARDED_BY(write_mu_);
+  std::vector<IdKey> frozen_ ABSL_GUARDED_BY(write_mu_);  // sorted
+  size_t merge_pos_ ABSL_GUARDED_BY(write_mu_) = 0;
+  int64_t frozen_max_seq_ ABSL_GUARDED_BY(write_mu_) = 0;
+  int64_t last_log_seq_ ABSL_GUARDED_BY(write_mu_) = 0;
+  std::vector<IdKey> batch_ids_ ABSL_GUARDED_BY(write_mu_);  // added to recent_ by this batch
+
   absl::Mutex read_mu_ ABSL_ACQUIRED_AFTER(write_mu_);
   Connection reader_ ABSL_GUARDED_BY(read_mu_);
   Statement r_counts_ ABSL_GUARDED_BY(read_mu_);
+  Statement r_rollup_ ABSL_GUARDED_BY(read_mu_);
   absl::flat_hash_map<int64_t, std::string> r_catalogs_ ABSL_GUARDED_BY(read_mu_);
   absl::flat_hash_map<int64_t, DimsKey> r_dims_ ABSL_GUARDED_BY(read_mu_);
 };
@@ -429,7 +643,10 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::OpenWithSchemaVersion(
   RETURN_IF_ERROR(impl->OpenConnection(options, /*reader=*/false, &impl->writer_));
   RETURN_IF_ERROR(impl->Migrate(schema_version));
   RETURN_IF_ERROR(impl->OpenConnection(options, /*reader=*/true, &impl->reader_));
+  impl->has_rollup_ = schema_version >= kRollupSchemaVersion;
   RETURN_IF_ERROR(impl->PrepareStatements());
+  impl->recent_capacity_ = static_cast<size_t>(std::max<int64_t>(1, options.recent_ids));
+  if (schema_version >= kSeenLogSchemaVersion) RETURN_IF_ERROR(impl->PrepareIdIndex());
   RETURN_IF_ERROR(impl->LoadWriterDictionaries());
   RETURN_IF_ERROR(impl->LoadReaderDictionaries());
   return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
@@ -454,24 +671,53 @@ absl::Status SqliteStore::CommitBatch(absl::Span<const PingRecord> pings,
   if (pings.empty()) return absl::OkStatus();
   Impl& m = *impl_;
   absl::MutexLock lock(&m.write_mu_);
+  if (!m.ids_ready_) {
+    return absl::FailedPreconditionError("CommitBatch needs schema version 3 or later");
+  }
+  m.MaybeFreeze();
+  m.batch_ids_.clear();
+  int64_t last_seq = m.last_log_seq_;
+  size_t merge_to = m.merge_pos_;
   absl::Status s = m.InTransaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(m.write_mu_) {
-    // INSERT OR IGNORE both dedups against earlier batches and within this batch: a repeated id
-    // changes no row the second time.
     for (size_t i = 0; i < pings.size(); ++i) {
-      m.w_insert_seen_.BindInt(1, pings[i].day);
-      m.w_insert_seen_.BindBlob(2, pings[i].ping_id);
-      RETURN_IF_ERROR(m.w_insert_seen_.Run());
-      const bool inserted = sqlite3_changes(m.writer_.db) == 1;
-      outcomes[i] = inserted ? CommitOutcome::kCounted : CommitOutcome::kDuplicate;
-      if (inserted) m.aggregator_.Add(pings[i]);
+      const IdKey key = IdKey::Of(pings[i].day, pings[i].ping_id);
+      // The recent set also holds the earlier pings of this batch, so repeats within the batch
+      // are duplicates too.
+      ASSIGN_OR_RETURN(const bool seen, m.IsSeen(key));
+      outcomes[i] = seen ? CommitOutcome::kDuplicate : CommitOutcome::kCounted;
+      if (seen) continue;
+      m.w_append_log_.BindInt(1, key.day);
+      m.w_append_log_.BindBlob(2, pings[i].ping_id);
+      RETURN_IF_ERROR(m.w_append_log_.Run());
+      last_seq = sqlite3_last_insert_rowid(m.writer_.db);
+      m.recent_.insert(key);
+      m.batch_ids_.push_back(key);
+      m.aggregator_.Add(pings[i]);
     }
     absl::Status rows = absl::OkStatus();
     m.aggregator_.ForEachRow([&](const CountRow& row) {
       if (rows.ok()) rows = m.UpsertRow(row);
     });
-    return rows;
+    RETURN_IF_ERROR(rows);
+    if (!m.frozen_.empty()) {
+      // Merge at least as fast as ids arrive, so the frozen set is gone before the recent set
+      // fills up again: memory stays within two recent sets.
+      ASSIGN_OR_RETURN(merge_to, m.MergeChunk(std::max<size_t>(4096, 2 * pings.size())));
+    }
+    return absl::OkStatus();
   });
   m.aggregator_.Clear();
+  if (s.ok()) {
+    m.last_log_seq_ = last_seq;
+    m.merge_pos_ = merge_to;
+    if (!m.frozen_.empty() && m.merge_pos_ == m.frozen_.size()) {
+      std::vector<IdKey>().swap(m.frozen_);
+      m.merge_pos_ = 0;
+    }
+  } else {
+    for (const IdKey& key : m.batch_ids_) m.recent_.erase(key);
+  }
+  m.batch_ids_.clear();
   return s;
 }
 
@@ -479,6 +725,10 @@ absl::Status SqliteStore::ForEachCount(const CountQuery& query,
                                        absl::FunctionRef<void(const CountRow&)> fn) {
   Impl& m = *impl_;
   absl::MutexLock lock(&m.read_mu_);
+  if (query.sum_dimensions && m.has_rollup_ && query.product.empty() && query.channel.empty() &&
+      query.major_version == 0) {
+    return m.ForEachRollupRow(query, fn);
+  }
   Statement& st = m.r_counts_;
   st.BindInt(1, query.from_day);
   st.BindInt(2, query.to_day);
@@ -486,6 +736,10 @@ absl::Status SqliteStore::ForEachCount(const CountQuery& query,
   // Dimension filter, evaluated once per dims id.
   absl::flat_hash_map<int64_t, bool> dims_match;
   bool reloaded = false;
+  int64_t last_catalog_id = -1, last_dims_id = -1;
+  const std::string* last_catalog = nullptr;
+  const DimsKey* last_dims = nullptr;
+  bool last_match = false;
   absl::Status status = absl::OkStatus();
   for (;;) {
     absl::StatusOr<int> rc = st.Step();
@@ -498,34 +752,42 @@ absl::Status SqliteStore::ForEachCount(const CountQuery& query,
     if (query.params_version != 0 && params_version != query.params_version) continue;
     const int64_t catalog_id = st.Int(2);
     const int64_t dims_id = st.Int(3);
-    if (!reloaded && (!m.r_catalogs_.contains(catalog_id) || !m.r_dims_.contains(dims_id))) {
-      // Ids created after the dictionaries were loaded.
-      status = m.LoadReaderDictionaries();
-      if (!status.ok()) break;
-      reloaded = true;
+    // Consecutive rows mostly share their catalog and dimensions: skip the lookups then.
+    if (catalog_id != last_catalog_id || dims_id != last_dims_id) {
+      if (!reloaded && (!m.r_catalogs_.contains(catalog_id) || !m.r_dims_.contains(dims_id))) {
+        // Ids created after the dictionaries were loaded.
+        status = m.LoadReaderDictionaries();
+        if (!status.ok()) break;
+        reloaded = true;
+      }
+      auto cat = m.r_catalogs_.find(catalog_id);
+      auto dims = m.r_dims_.find(dims_id);
+      if (cat == m.r_catalogs_.end() || dims == m.r_dims_.end()) {
+        status = absl::DataLossError(absl::StrCat("counts row references unknown catalog id ",
+                                                  catalog_id, " or dims id ", dims_id));
+        break;
+      }
+      auto [match_it, inserted] = dims_match.try_emplace(dims_id, false);
+      if (inserted) {
+        const DimsKey& d = dims->second;
+        match_it->second = (query.product.empty() || query.product == d.product) &&
+                           (query.channel.empty() || query.channel == d.channel) &&
+                           (query.major_version == 0 || query.major_version == d.major_version);
+      }
+      last_catalog_id = catalog_id;
+      last_dims_id = dims_id;
+      last_catalog = &cat->second;
+      last_dims = &dims->second;
+      last_match = match_it->second;
     }
-    auto cat = m.r_catalogs_.find(catalog_id);
-    auto dims = m.r_dims_.find(dims_id);
-    if (cat == m.r_catalogs_.end() || dims == m.r_dims_.end()) {
-      status = absl::DataLossError(absl::StrCat("counts row references unknown catalog id ",
-                                                catalog_id, " or dims id ", dims_id));
-      break;
-    }
-    auto [match_it, inserted] = dims_match.try_emplace(dims_id, false);
-    if (inserted) {
-      const DimsKey& d = dims->second;
-      match_it->second = (query.product.empty() || query.product == d.product) &&
-                         (query.channel.empty() || query.channel == d.channel) &&
-                         (query.major_version == 0 || query.major_version == d.major_version);
-    }
-    if (!match_it->second) continue;
+    if (!last_match) continue;
     CountRow row;
     row.day = static_cast<DayNumber>(st.Int(0));
     row.params_version = params_version;
-    row.catalog_version = cat->second;
-    row.product = dims->second.product;
-    row.channel = dims->second.channel;
-    row.major_version = dims->second.major_version;
+    row.catalog_version = *last_catalog;
+    row.product = last_dims->product;
+    row.channel = last_dims->channel;
+    row.major_version = last_dims->major_version;
     row.pinset = static_cast<int32_t>(st.Int(4));
     row.reports = st.Int(5);
     for (int b = 0; b < kMaxBitsPerPinset; ++b) row.ones[b] = st.Int(6 + b);
@@ -560,19 +822,53 @@ absl::Status SqliteStore::AddCounts(absl::Span<const CountRow> rows) {
 absl::StatusOr<int64_t> SqliteStore::PruneSeenPings(DayNumber first_kept_day) {
   Impl& m = *impl_;
   absl::MutexLock lock(&m.write_mu_);
-  // The primary key starts with the day, so this is a range delete of the expired days only.
-  Statement st;
-  RETURN_IF_ERROR(st.Prepare(m.writer_.db, "DELETE FROM seen_pings WHERE day < ?1"));
-  st.BindInt(1, first_kept_day);
-  RETURN_IF_ERROR(st.Run());
-  return static_cast<int64_t>(sqlite3_changes(m.writer_.db));
+  int64_t removed = 0;
+  // Both primary keys start with the day: these are range deletes of the expired days only.
+  RETURN_IF_ERROR(m.InTransaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(m.write_mu_) {
+    Statement st;
+    if (m.ids_ready_) {
+      // Ids in both tables (a merge in progress) are counted once.
+      RETURN_IF_ERROR(st.Prepare(m.writer_.db,
+                                 "SELECT COUNT(*) FROM seen_log l JOIN seen_pings p "
+                                 "ON p.day = l.day AND p.ping_id = l.ping_id WHERE l.day < ?1"));
+      st.BindInt(1, first_kept_day);
+      ASSIGN_OR_RETURN(int rc, st.Step());
+      (void)rc;
+      removed -= st.Int(0);
+      RETURN_IF_ERROR(st.Prepare(m.writer_.db, "DELETE FROM seen_log WHERE day < ?1"));
+      st.BindInt(1, first_kept_day);
+      RETURN_IF_ERROR(st.Run());
+      removed += sqlite3_changes(m.writer_.db);
+    }
+    RETURN_IF_ERROR(st.Prepare(m.writer_.db, "DELETE FROM seen_pings WHERE day < ?1"));
+    st.BindInt(1, first_kept_day);
+    RETURN_IF_ERROR(st.Run());
+    removed += sqlite3_changes(m.writer_.db);
+    return absl::OkStatus();
+  }));
+  absl::erase_if(m.recent_, [&](const IdKey& k) { return k.day < first_kept_day; });
+  size_t kept = 0, pos = m.merge_pos_;
+  for (size_t i = 0; i < m.frozen_.size(); ++i) {
+    if (m.frozen_[i].day < first_kept_day) {
+      if (i < m.merge_pos_) --pos;
+      continue;
+    }
+    m.frozen_[kept++] = m.frozen_[i];
+  }
+  m.frozen_.resize(kept);
+  m.merge_pos_ = pos;
+  if (m.frozen_.empty()) m.merge_pos_ = 0;
+  return removed;
 }
 
 absl::StatusOr<int64_t> SqliteStore::SeenPingCount() {
   Impl& m = *impl_;
   absl::MutexLock lock(&m.read_mu_);
   Statement st;
-  RETURN_IF_ERROR(st.Prepare(m.reader_.db, "SELECT COUNT(*) FROM seen_pings"));
+  // Ids live in seen_pings or in seen_log (or in both while a merge is in progress).
+  RETURN_IF_ERROR(st.Prepare(m.reader_.db,
+                             "SELECT COUNT(*) FROM (SELECT day, ping_id FROM seen_pings UNION "
+                             "SELECT day, ping_id FROM seen_log)"));
   ASSIGN_OR_RETURN(int rc, st.Step());
   (void)rc;
   return st.Int(0);

@@ -10,17 +10,35 @@
 // Schema: versioned migrations (table `schema_version`) applied in order, each in its own
 // transaction, when the database is opened; reopening an up-to-date database changes nothing.
 // Tables:
-//   seen_pings(day, ping_id) WITHOUT ROWID: exactly-once ids (16 + ~4 bytes of payload per id).
 //   counts(day, params_version, catalog_id, dims_id, pinset, reports, ones0..ones3) WITHOUT ROWID,
-//     primary key in that order, so a day range is one contiguous scan (the decoder's query).
+//     primary key in that order, so a day range is one contiguous scan.
+//   counts_rollup: the same without dims_id (summed over dimensions, updated in the same
+//     transactions); serves CountQuery::sum_dimensions without a dimension filter, the decoder's
+//     most common query, with one row per (day, params, catalog, pinset) however many dimension
+//     combinations there are.
 //   catalog_ids(id, version) and dims(id, product, channel, major_version): small dictionaries
 //     that keep count keys compact; cached in memory.
+//   seen_pings(day, ping_id) WITHOUT ROWID and seen_log(seq, day, ping_id): exactly-once ids.
 //   params_versions, catalogs, rollout_events, audit_log: serialized protos plus indexed columns.
 //
-// Memory: SQLite's page cache per connection is bounded by `cache_size_kib`; the dictionaries
-// are bounded by the number of distinct catalog versions and dimension combinations, which the
-// validator's vocabularies bound. Ping ids live on disk only; their disk use is bounded by
-// (pings per day) x (retention days) x ~40 bytes once PruneSeenPings runs daily.
+// Exactly-once ids. Ping ids are random, so inserting each into a B-tree keyed by id dirties one
+// page per id once the tree is much larger than a batch, and every dirty page is written to the
+// WAL at each commit: about 4 KiB of writes per ping, which caps a large store at a few 10^4
+// pings/s. Instead, a commit appends the batch's new ids to seen_log (sequential rowids: a few
+// pages per batch) and keeps them in an in-memory "recent" set. When the recent set holds
+// `recent_ids` ids it is frozen (sorted), and the following commits merge it, in key order and
+// in chunks at least twice the batch size, into seen_pings, deleting the log rows after the last
+// chunk. A ping is a duplicate when its (day, id) is in the recent set, the frozen set or
+// seen_pings; all of this happens in the commit's transaction, so exactly-once survives crashes:
+// on open, seen_log is reloaded into the recent set (re-merging is idempotent). Only one process
+// may commit to a database file (the recent set is per process); use the PostgreSQL backend for
+// several aggregators.
+//
+// Memory: SQLite's page cache per connection is bounded by `cache_size_kib`; the recent and
+// frozen sets hold at most 2 x `recent_ids` ids (about 32 bytes each: ~64 MiB at the default);
+// the dictionaries are bounded by the number of distinct catalog versions and dimension
+// combinations, which the validator's vocabularies bound. Disk: ~40 bytes per id of the retention
+// window (PruneSeenPings daily), plus the counts.
 //
 // Thread safety: one writer connection and one reader connection, each behind its own mutex; in
 // WAL mode reads proceed while a commit is in progress.
@@ -43,6 +61,8 @@ struct SqliteStoreOptions {
   int64_t cache_size_kib = 64 * 1024;
   // Maximum time to wait for a lock held by another process before failing with UNAVAILABLE.
   int busy_timeout_ms = 5000;
+  // Size of the in-memory set of recently seen ids before it is merged into seen_pings.
+  int64_t recent_ids = 1 << 20;
 };
 
 class SqliteStore final : public CountStore {
