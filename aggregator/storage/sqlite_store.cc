@@ -336,9 +336,15 @@ class SqliteStore::Impl {
           "FROM counts_rollup WHERE day >= ?1 AND day <= ?2 AND pinset >= ?3 ORDER BY day"));
     }
     RETURN_IF_ERROR(w_insert_catalog_id_.Prepare(
-        writer_.db, "INSERT INTO catalog_ids(version) VALUES(?1)"));
+        writer_.db, "INSERT OR IGNORE INTO catalog_ids(version) VALUES(?1)"));
+    RETURN_IF_ERROR(w_find_catalog_id_.Prepare(
+        writer_.db, "SELECT id FROM catalog_ids WHERE version = ?1"));
     RETURN_IF_ERROR(w_insert_dims_.Prepare(
-        writer_.db, "INSERT INTO dims(product, channel, major_version) VALUES(?1, ?2, ?3)"));
+        writer_.db,
+        "INSERT OR IGNORE INTO dims(product, channel, major_version) VALUES(?1, ?2, ?3)"));
+    RETURN_IF_ERROR(w_find_dims_.Prepare(
+        writer_.db,
+        "SELECT id FROM dims WHERE product = ?1 AND channel = ?2 AND major_version = ?3"));
     RETURN_IF_ERROR(w_begin_.Prepare(writer_.db, "BEGIN IMMEDIATE"));
     RETURN_IF_ERROR(w_commit_.Prepare(writer_.db, "COMMIT"));
     RETURN_IF_ERROR(w_rollback_.Prepare(writer_.db, "ROLLBACK"));
@@ -508,9 +514,16 @@ class SqliteStore::Impl {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
     auto it = w_catalog_ids_.find(version);
     if (it != w_catalog_ids_.end()) return it->second;
+    // Another process (e.g. an import) may have added the version since the cache was loaded:
+    // insert if missing, then read the id either way.
     w_insert_catalog_id_.BindText(1, version);
     RETURN_IF_ERROR(w_insert_catalog_id_.Run());
-    const int64_t id = sqlite3_last_insert_rowid(writer_.db);
+    w_find_catalog_id_.BindText(1, version);
+    absl::StatusOr<int> rc = w_find_catalog_id_.Step();
+    const int64_t id = w_find_catalog_id_.Int(0);
+    w_find_catalog_id_.Reset();
+    if (!rc.ok()) return rc.status();
+    if (*rc != SQLITE_ROW) return absl::InternalError("catalog id vanished");
     w_catalog_ids_.emplace(std::string(version), id);
     pending_catalog_ids_.emplace_back(version);
     return id;
@@ -525,7 +538,14 @@ class SqliteStore::Impl {
     w_insert_dims_.BindText(2, channel);
     w_insert_dims_.BindInt(3, major);
     RETURN_IF_ERROR(w_insert_dims_.Run());
-    const int64_t id = sqlite3_last_insert_rowid(writer_.db);
+    w_find_dims_.BindText(1, product);
+    w_find_dims_.BindText(2, channel);
+    w_find_dims_.BindInt(3, major);
+    absl::StatusOr<int> rc = w_find_dims_.Step();
+    const int64_t id = w_find_dims_.Int(0);
+    w_find_dims_.Reset();
+    if (!rc.ok()) return rc.status();
+    if (*rc != SQLITE_ROW) return absl::InternalError("dims id vanished");
     w_dims_ids_.emplace(key, id);
     pending_dims_ids_.push_back(std::move(key));
     return id;
@@ -597,6 +617,8 @@ class SqliteStore::Impl {
   Statement w_trim_log_ ABSL_GUARDED_BY(write_mu_);
   Statement w_insert_catalog_id_ ABSL_GUARDED_BY(write_mu_);
   Statement w_insert_dims_ ABSL_GUARDED_BY(write_mu_);
+  Statement w_find_catalog_id_ ABSL_GUARDED_BY(write_mu_);
+  Statement w_find_dims_ ABSL_GUARDED_BY(write_mu_);
   Statement w_begin_ ABSL_GUARDED_BY(write_mu_);
   Statement w_commit_ ABSL_GUARDED_BY(write_mu_);
   Statement w_rollback_ ABSL_GUARDED_BY(write_mu_);

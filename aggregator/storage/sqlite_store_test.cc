@@ -233,6 +233,31 @@ TEST_F(SqliteStoreTest, RecentIdsAreMergedIntoSeenPingsAndSurviveReopen) {
   EXPECT_EQ(commit(**store, 0, 2), 1);  // id 0 (day 20000) was forgotten, id 1 (day 20001) not
 }
 
+TEST_F(SqliteStoreTest, TwoProcessesAddingTheSameDimensionsShareIds) {
+  // The aggregator and an import tool both hold the database open; each caches dictionary ids.
+  auto server = SqliteStore::Open(options_);
+  auto tool = SqliteStore::Open(options_);
+  ASSERT_TRUE(server.ok() && tool.ok());
+  CountRow row;
+  row.day = 20000;
+  row.params_version = 1;
+  row.catalog_version = "new-catalog";
+  row.product = "firefox";
+  row.channel = "beta";
+  row.major_version = 130;
+  row.pinset = 0;
+  row.reports = 3;
+  ASSERT_TRUE((*tool)->AddCounts({row}).ok());
+  ASSERT_TRUE((*server)->AddCounts({row}).ok());  // same catalog and dimensions, ids unknown here
+  int64_t reports = 0;
+  CountQuery q;
+  q.from_day = 20000;
+  q.to_day = 20000;
+  ASSERT_TRUE((*server)->ForEachCount(q, [&](const CountRow& r) { reports += r.reports; }).ok());
+  EXPECT_EQ(reports, 6);
+  EXPECT_EQ(RawQuery("SELECT COUNT(*) FROM dims"), "1");
+}
+
 TEST_F(SqliteStoreTest, RefusesNewerSchema) {
   ASSERT_TRUE(SqliteStore::Open(options_).ok());
   RawExec("INSERT INTO schema_version(version, applied_at) VALUES(99, 'future')");

@@ -57,6 +57,9 @@ constexpr char kCountConflict[] =
     "ones0 = counts.ones0 + EXCLUDED.ones0, ones1 = counts.ones1 + EXCLUDED.ones1, "
     "ones2 = counts.ones2 + EXCLUDED.ones2, ones3 = counts.ones3 + EXCLUDED.ones3";
 
+// Ping ids deleted per statement when pruning.
+constexpr int64_t kPruneChunk = 50000;
+
 // PostgreSQL allows at most 65535 parameters per statement.
 constexpr int kMaxParams = 65535;
 
@@ -420,12 +423,24 @@ absl::Status PostgresStore::AddCounts(absl::Span<const CountRow> rows) {
 
 absl::StatusOr<int64_t> PostgresStore::PruneSeenPings(DayNumber first_kept_day) {
   ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
-  PgParams p;
-  p.AddInt4(first_kept_day);
-  // The primary key starts with the day: an index range of the expired days only. Replicas may
+  // An expired day holds up to a day's pings (100M at national scale): delete in chunks, each its
+  // own short statement and transaction, so no statement meets the timeouts and no lock is held
+  // long. The primary key starts with the day, so each chunk is an index range scan. Replicas may
   // all prune; the deletes are idempotent.
-  ASSIGN_OR_RETURN(PgResult r, conn->ExecParams("DELETE FROM seen_pings WHERE day < $1", p));
-  return r.AffectedRows();
+  int64_t removed = 0;
+  for (;;) {
+    PgParams p;
+    p.AddInt4(first_kept_day);
+    p.AddInt8(kPruneChunk);
+    ASSIGN_OR_RETURN(PgResult r,
+                     conn->ExecPrepared("prune_seen",
+                                        "DELETE FROM seen_pings WHERE (day, ping_id) IN "
+                                        "(SELECT day, ping_id FROM seen_pings WHERE day < $1 "
+                                        "LIMIT $2)",
+                                        p));
+    removed += r.AffectedRows();
+    if (r.AffectedRows() < kPruneChunk) return removed;
+  }
 }
 
 absl::StatusOr<int64_t> PostgresStore::SeenPingCount() {

@@ -79,7 +79,7 @@ struct PostgresStoreOptions {
   // Longest wait for the answer to any statement, measured by this process: a stricter bound than
   // statement_timeout when the network or a proxy fails silently. A timed-out connection is
   // dropped and the call fails with UNAVAILABLE (CommitBatch retries first).
-  absl::Duration query_timeout = absl::Seconds(40);
+  absl::Duration query_timeout = absl::Seconds(20);
   // Session limits (see the file comment); zero leaves the server's setting.
   absl::Duration statement_timeout = absl::Seconds(30);
   absl::Duration idle_in_transaction_timeout = absl::Seconds(10);

@@ -416,6 +416,22 @@ TEST_F(PostgresStoreTest, NetworkPartitionFailsFastAndHeals) {
   EXPECT_EQ(*(*store)->SeenPingCount(), 300);
 }
 
+// Pruning a day larger than one delete chunk removes all of it, and only it.
+TEST_F(PostgresStoreTest, PrunesLargeDaysInChunks) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  // 230,000 ids alternating between days 100 and 101 (more than two 50,000-id chunks per day).
+  Psql(absl::StrCat("INSERT INTO ", schema_,
+                    ".seen_pings SELECT 100 + (i % 2), decode(md5(i::text), 'hex') "
+                    "FROM generate_series(1, 230000) i"));
+  absl::StatusOr<int64_t> pruned = store->PruneSeenPings(101);
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_EQ(*pruned, 115000);
+  EXPECT_EQ(*store->SeenPingCount(), 115000);
+  EXPECT_EQ(Psql(absl::StrCat("SELECT count(*) FROM ", schema_, ".seen_pings WHERE day = 101")),
+            "115000");
+}
+
 // A connection killed in the middle of the pool's life (a backend crash or a proxy dropping it)
 // costs no commit: CommitBatch retries on a fresh connection.
 TEST_F(PostgresStoreTest, RetriesOnKilledConnection) {
