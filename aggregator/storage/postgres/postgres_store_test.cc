@@ -420,16 +420,16 @@ TEST_F(PostgresStoreTest, NetworkPartitionFailsFastAndHeals) {
 TEST_F(PostgresStoreTest, PrunesLargeDaysInChunks) {
   auto store = Open();
   ASSERT_NE(store, nullptr);
-  // 230,000 ids alternating between days 100 and 101 (more than two 50,000-id chunks per day).
+  // 120,000 ids alternating between days 100 and 101 (more than one 50,000-id chunk per day).
   Psql(absl::StrCat("INSERT INTO ", schema_,
                     ".seen_pings SELECT 100 + (i % 2), decode(md5(i::text), 'hex') "
-                    "FROM generate_series(1, 230000) i"));
+                    "FROM generate_series(1, 120000) i"));
   absl::StatusOr<int64_t> pruned = store->PruneSeenPings(101);
   ASSERT_TRUE(pruned.ok()) << pruned.status();
-  EXPECT_EQ(*pruned, 115000);
-  EXPECT_EQ(*store->SeenPingCount(), 115000);
+  EXPECT_EQ(*pruned, 60000);
+  EXPECT_EQ(*store->SeenPingCount(), 60000);
   EXPECT_EQ(Psql(absl::StrCat("SELECT count(*) FROM ", schema_, ".seen_pings WHERE day = 101")),
-            "115000");
+            "60000");
 }
 
 // A connection killed in the middle of the pool's life (a backend crash or a proxy dropping it)
