@@ -40,8 +40,8 @@ constexpr DayNumber kDay = 19800;
 
 std::string ScratchDir(const std::string& name) {
   const char* tmp = std::getenv("BENCH_TMPDIR");
-  std::string dir = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/storage_benchmark_", name, "_",
-                                 getpid());
+  std::string dir =
+      absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/storage_benchmark_", name, "_", getpid());
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
@@ -135,7 +135,12 @@ void BM_CommitBatch(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * batch);
   state.counters["seen_ids"] = static_cast<double>(*(*store)->SeenPingCount());
 }
-BENCHMARK(BM_CommitBatch)->Arg(512)->Arg(2048)->Arg(8192)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CommitBatch)
+    ->Arg(512)
+    ->Arg(2048)
+    ->Arg(8192)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 // Sustained commits of `total` pings in batches of 8192 into one store (the load a 10 million ping
 // run puts on storage), reporting throughput and resident memory before and after. Registered only
@@ -206,7 +211,12 @@ void BM_BaselineInsert(benchmark::State& state) {
   sqlite3_finalize(insert);
   sqlite3_close(db);
 }
-BENCHMARK(BM_BaselineInsert)->Arg(512)->Arg(2048)->Arg(8192)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_BaselineInsert)
+    ->Arg(512)
+    ->Arg(2048)
+    ->Arg(8192)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 // A year of daily counts: 50 organizations x 2 pinsets, 4 dimension combinations, one params
 // version; decoding all 50 organizations per day (18,250 points).

@@ -99,7 +99,8 @@ absl::Status Decoder::Refresh(CatalogMap* catalogs, ParamsMap* params) {
 
 absl::StatusOr<v1::RatesResponse> Decoder::Rates(const v1::RatesRequest& request) {
   absl::StatusOr<DayNumber> from = ParseDay(request.from_day());
-  if (!from.ok()) return absl::InvalidArgumentError(absl::StrCat("from_day: ", from.status().message()));
+  if (!from.ok())
+    return absl::InvalidArgumentError(absl::StrCat("from_day: ", from.status().message()));
   absl::StatusOr<DayNumber> to = ParseDay(request.to_day());
   if (!to.ok()) return absl::InvalidArgumentError(absl::StrCat("to_day: ", to.status().message()));
   if (*to < *from) {
@@ -107,9 +108,8 @@ absl::StatusOr<v1::RatesResponse> Decoder::Rates(const v1::RatesRequest& request
         absl::StrCat("to_day ", request.to_day(), " is before from_day ", request.from_day()));
   }
   if (*to - *from + 1 > options_.max_range_days) {
-    return absl::InvalidArgumentError(absl::StrCat("the range covers ", *to - *from + 1,
-                                                   " days; the limit is ",
-                                                   options_.max_range_days));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the range covers ", *to - *from + 1, " days; the limit is ", options_.max_range_days));
   }
   const bool by_pinset = request.group_by() == v1::GROUP_BY_PINSET;
   const bool per_day = request.per_day();
@@ -127,7 +127,8 @@ absl::StatusOr<v1::RatesResponse> Decoder::Rates(const v1::RatesRequest& request
   CatalogMap catalog_infos;
   ParamsMap params;
   if (absl::Status s = Refresh(&catalog_infos, &params); !s.ok()) {
-    return absl::UnavailableError(absl::StrCat("loading catalogs and params failed: ", s.message()));
+    return absl::UnavailableError(
+        absl::StrCat("loading catalogs and params failed: ", s.message()));
   }
 
   std::vector<SeriesInfo> series;
@@ -159,8 +160,7 @@ absl::StatusOr<v1::RatesResponse> Decoder::Rates(const v1::RatesRequest& request
   auto series_of = [&](CatalogSlot& c, int32_t pinset) -> int32_t {
     int32_t& s = c.series_of_pinset[pinset];
     if (s != kUnresolved) return s;
-    const std::string& key =
-        by_pinset ? c.info->names[pinset] : c.info->organizations[pinset];
+    const std::string& key = by_pinset ? c.info->names[pinset] : c.info->organizations[pinset];
     if (!wanted.empty() && !wanted.contains(key)) return s = kFilteredOut;
     auto [entry, inserted] = series_index.try_emplace(key, static_cast<int32_t>(series.size()));
     if (inserted) series.push_back({key, c.info->organizations[pinset]});

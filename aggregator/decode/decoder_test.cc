@@ -72,10 +72,13 @@ class DecoderTest : public ::testing::Test {
     PublishCatalog("cat-A", kCatalogA);
     PublishCatalog("cat-B", kCatalogB);
     // v1: every pinset in every ping; v2: 2 of 5 pinsets per ping, different noise.
-    Simulate(1, "cat-A", kCatalogA, *privacy::ParamsBuilder().SetF(0.25).SetP(0.25).SetQ(0.75)
-                                          .SetPinsetsPerPing(4).Build(), /*seed=*/11);
-    Simulate(2, "cat-B", kCatalogB, *privacy::ParamsBuilder().SetF(0.1).SetP(0.2).SetQ(0.8)
-                                          .SetPinsetsPerPing(2).Build(), /*seed=*/22);
+    Simulate(
+        1, "cat-A", kCatalogA,
+        *privacy::ParamsBuilder().SetF(0.25).SetP(0.25).SetQ(0.75).SetPinsetsPerPing(4).Build(),
+        /*seed=*/11);
+    Simulate(2, "cat-B", kCatalogB,
+             *privacy::ParamsBuilder().SetF(0.1).SetP(0.2).SetQ(0.8).SetPinsetsPerPing(2).Build(),
+             /*seed=*/22);
   }
   static void TearDownTestSuite() {
     delete store_;
@@ -184,10 +187,18 @@ class DecoderTest : public ::testing::Test {
   }
 
   static privacy::Params ParamsOf(uint32_t version) {
-    return version == 1 ? *privacy::ParamsBuilder().SetF(0.25).SetP(0.25).SetQ(0.75)
-                               .SetPinsetsPerPing(4).Build()
-                        : *privacy::ParamsBuilder().SetF(0.1).SetP(0.2).SetQ(0.8)
-                               .SetPinsetsPerPing(2).Build();
+    return version == 1 ? *privacy::ParamsBuilder()
+                               .SetF(0.25)
+                               .SetP(0.25)
+                               .SetQ(0.75)
+                               .SetPinsetsPerPing(4)
+                               .Build()
+                        : *privacy::ParamsBuilder()
+                               .SetF(0.1)
+                               .SetP(0.2)
+                               .SetQ(0.8)
+                               .SetPinsetsPerPing(2)
+                               .Build();
   }
 
   static v1::RatesRequest Request(v1::GroupBy group_by, bool per_day) {
@@ -376,10 +387,9 @@ class DecoderCountsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const char* tmp = std::getenv("TEST_TMPDIR");
-    const std::string dir =
-        absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/decoder_counts_test_",
-                     ::testing::UnitTest::GetInstance()->current_test_info()->name(), "_",
-                     getpid());
+    const std::string dir = absl::StrCat(
+        tmp != nullptr ? tmp : "/tmp", "/decoder_counts_test_",
+        ::testing::UnitTest::GetInstance()->current_test_info()->name(), "_", getpid());
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     SqliteStoreOptions options;

@@ -24,8 +24,7 @@ absl::StatusOr<std::unique_ptr<GroupCommitter>> GroupCommitter::Start(
   }
   if (!options.now) return absl::InvalidArgumentError("GroupCommitter needs a clock");
   if (absl::Status s = options.window.Validate(); !s.ok()) return s;
-  std::unique_ptr<GroupCommitter> committer(
-      new GroupCommitter(store, metrics, std::move(options)));
+  std::unique_ptr<GroupCommitter> committer(new GroupCommitter(store, metrics, std::move(options)));
   committer->thread_ = std::thread([c = committer.get()] { c->Run(); });
   return committer;
 }
@@ -46,26 +45,24 @@ GroupCommitter::GroupCommitter(CountStore* store, MetricsRegistry* metrics,
       commit_latency_(metrics->AddHistogram("pinning_ingest_commit_latency_seconds",
                                             "Duration of one commit transaction.",
                                             ExponentialBuckets(0.00025, 2, 16))),
-      queue_depth_(metrics->AddGauge("pinning_ingest_queue_depth",
-                                     "Pings waiting for a commit.")),
+      queue_depth_(metrics->AddGauge("pinning_ingest_queue_depth", "Pings waiting for a commit.")),
       commits_(metrics->AddCounter("pinning_ingest_commits_total", "Commit transactions.")),
       commit_failures_(metrics->AddCounter("pinning_ingest_commit_failures_total",
                                            "Commit transactions that failed (nothing stored).")),
-      pruned_ids_(metrics->AddCounter("pinning_ingest_pruned_ids_total",
-                                      "Expired ping ids forgotten.")) {}
+      pruned_ids_(
+          metrics->AddCounter("pinning_ingest_pruned_ids_total", "Expired ping ids forgotten.")) {}
 
 GroupCommitter::~GroupCommitter() { Shutdown(); }
 
-absl::Status GroupCommitter::Submit(v1::Ping ping, const ValidPingInfo& info,
-                                    CommitCallback done) {
+absl::Status GroupCommitter::Submit(v1::Ping ping, const ValidPingInfo& info, CommitCallback done) {
   // The store would refuse the whole batch for one record breaking its contract; refuse that
   // ping alone here instead (it cannot happen after Validator::Validate).
   PingRecord record;
   record.ping_id = ping.ping_id();
   record.num_pinsets = info.num_pinsets;
   record.bits_per_pinset = info.bits_per_pinset;
-  record.pinset_indices = absl::MakeConstSpan(ping.pinset_indices().data(),
-                                              ping.pinset_indices().size());
+  record.pinset_indices =
+      absl::MakeConstSpan(ping.pinset_indices().data(), ping.pinset_indices().size());
   record.bits = ping.bits();
   if (absl::Status s = ValidatePingRecord(record); !s.ok()) {
     rejected_->Increment("invalid_record");
@@ -80,9 +77,9 @@ absl::Status GroupCommitter::Submit(v1::Ping ping, const ValidPingInfo& info,
   }
   if (static_cast<int>(queue_.size()) >= options_.queue_capacity) {
     rejected_->Increment(kReasonOverloaded);
-    return MakeOverloaded(options_.retry_after_ms,
-                          absl::StrCat("ingest queue full (", options_.queue_capacity,
-                                       " pings waiting)"));
+    return MakeOverloaded(
+        options_.retry_after_ms,
+        absl::StrCat("ingest queue full (", options_.queue_capacity, " pings waiting)"));
   }
   queue_.push_back(Item{std::move(ping), info, std::move(done), now});
   queue_depth_->Set(static_cast<int64_t>(queue_.size()));

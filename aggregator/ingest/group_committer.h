@@ -90,8 +90,8 @@ class GroupCommitter {
   // Submit queues `ping`, which must have passed Validator::Validate with result `info`. OK means
   // `done` will be called exactly once. RESOURCE_EXHAUSTED (queue full, with a retry hint) or
   // UNAVAILABLE (shut down): `done` is not called.
-  [[nodiscard]] absl::Status Submit(v1::Ping ping, const ValidPingInfo& info,
-                                    CommitCallback done) ABSL_LOCKS_EXCLUDED(mu_);
+  [[nodiscard]] absl::Status Submit(v1::Ping ping, const ValidPingInfo& info, CommitCallback done)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // Shutdown stops accepting pings, commits every queued one (their callbacks run), and joins the
   // committer thread. Idempotent; must not be called from a callback.

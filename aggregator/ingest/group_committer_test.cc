@@ -124,10 +124,9 @@ class GroupCommitterTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const char* tmp = std::getenv("TEST_TMPDIR");
-    const std::string dir =
-        absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/group_committer_test_",
-                     ::testing::UnitTest::GetInstance()->current_test_info()->name(), "_",
-                     getpid());
+    const std::string dir = absl::StrCat(
+        tmp != nullptr ? tmp : "/tmp", "/group_committer_test_",
+        ::testing::UnitTest::GetInstance()->current_test_info()->name(), "_", getpid());
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     SqliteStoreOptions options;
@@ -163,8 +162,7 @@ class GroupCommitterTest : public ::testing::Test {
 
   int64_t CounterValue(const char* name) { return metrics_.AddCounter(name, "")->Value(); }
   int64_t Rejected(const char* reason) {
-    return metrics_.AddLabeledCounter("pinning_ingest_rejected_total", "", "reason")
-        ->Value(reason);
+    return metrics_.AddLabeledCounter("pinning_ingest_rejected_total", "", "reason")->Value(reason);
   }
 
   std::unique_ptr<SqliteStore> sqlite_;
@@ -211,7 +209,8 @@ TEST_F(GroupCommitterTest, ConcurrentSubmittersShareTransactions) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
-        EXPECT_TRUE(committer->Submit(MakePing(t * kPerThread + i), kInfo, results.Callback()).ok());
+        EXPECT_TRUE(
+            committer->Submit(MakePing(t * kPerThread + i), kInfo, results.Callback()).ok());
       }
     });
   }
@@ -258,14 +257,15 @@ TEST_F(GroupCommitterTest, FullQueueShedsLoadWithRetryHint) {
   Results results;
   // The committer takes the first ping and blocks in CommitBatch; then ten fill the queue.
   ASSERT_TRUE(committer->Submit(MakePing(0), kInfo, results.Callback()).ok());
-  for (int i = 0; i < 200 && committer->QueueDepth() > 0; ++i) absl::SleepFor(absl::Milliseconds(5));
+  for (int i = 0; i < 200 && committer->QueueDepth() > 0; ++i)
+    absl::SleepFor(absl::Milliseconds(5));
   ASSERT_EQ(committer->QueueDepth(), 0);
   for (int i = 1; i <= 10; ++i) {
     ASSERT_TRUE(committer->Submit(MakePing(i), kInfo, results.Callback()).ok()) << i;
   }
   bool called = false;
-  absl::Status shed = committer->Submit(MakePing(11), kInfo,
-                                        [&called](absl::StatusOr<CommitOutcome>) { called = true; });
+  absl::Status shed = committer->Submit(
+      MakePing(11), kInfo, [&called](absl::StatusOr<CommitOutcome>) { called = true; });
   EXPECT_EQ(shed.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(RejectionReason(shed), "overloaded");
   EXPECT_EQ(RetryAfterMs(shed), 321);
@@ -321,7 +321,8 @@ TEST_F(GroupCommitterTest, ShutdownDrainsQueueAndRefusesNewPings) {
     ASSERT_TRUE(committer->Submit(MakePing(i), kInfo, results.Callback()).ok());
   }
   committer->Shutdown();
-  EXPECT_EQ(results.Size(), 300u);  // every accepted Submit got its callback before Shutdown returned
+  EXPECT_EQ(results.Size(),
+            300u);  // every accepted Submit got its callback before Shutdown returned
   EXPECT_EQ(StoredPings(), 300);
   absl::Status late = committer->Submit(MakePing(1000), kInfo, results.Callback());
   EXPECT_EQ(late.code(), absl::StatusCode::kUnavailable);

@@ -55,8 +55,8 @@ absl::StatusOr<std::unique_ptr<Validator>> Validator::Create(ValidatorOptions op
       if (v.empty()) return absl::InvalidArgumentError("vocabularies must not list \"\"");
       // Values end up in CSV exports and metric labels: keep them plain.
       if (v.find_first_of(",\"\r\n\\") != std::string::npos) {
-        return absl::InvalidArgumentError(absl::StrCat("vocabulary value ", Quote(v),
-                                                       " contains a reserved character"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("vocabulary value ", Quote(v), " contains a reserved character"));
       }
     }
   }
@@ -82,12 +82,12 @@ absl::StatusOr<ValidPingInfo> Validator::Validate(const v1::Ping& ping) const {
 absl::StatusOr<ValidPingInfo> Validator::Check(const v1::Ping& ping) const {
   const size_t size = ping.ByteSizeLong();
   if (size > options_.max_ping_bytes) {
-    return Malformed("ping_too_large", absl::StrCat("ping is ", size, " bytes, limit ",
-                                                    options_.max_ping_bytes));
+    return Malformed("ping_too_large",
+                     absl::StrCat("ping is ", size, " bytes, limit ", options_.max_ping_bytes));
   }
   if (ping.ping_id().size() != kPingIdBytes) {
-    return Malformed("bad_ping_id", absl::StrCat("ping_id must be ", kPingIdBytes,
-                                                 " bytes, got ", ping.ping_id().size()));
+    return Malformed("bad_ping_id", absl::StrCat("ping_id must be ", kPingIdBytes, " bytes, got ",
+                                                 ping.ping_id().size()));
   }
 
   // Day format and window.
@@ -103,11 +103,11 @@ absl::StatusOr<ValidPingInfo> Validator::Check(const v1::Ping& ping) const {
                                       FormatDay(today + options_.window.max_future_days)));
   }
   if (*day < today - options_.window.max_age_days) {
-    return NotAcceptable("day_too_old",
-                         absl::StrCat("day ", ping.day(), " is before ",
-                                      FormatDay(today - options_.window.max_age_days),
-                                      " (accepted: the last ", options_.window.max_age_days,
-                                      " days)"));
+    return NotAcceptable(
+        "day_too_old",
+        absl::StrCat("day ", ping.day(), " is before ",
+                     FormatDay(today - options_.window.max_age_days), " (accepted: the last ",
+                     options_.window.max_age_days, " days)"));
   }
 
   // Versions.
@@ -119,31 +119,31 @@ absl::StatusOr<ValidPingInfo> Validator::Check(const v1::Ping& ping) const {
   }
   std::optional<ParamsInfo> params = lookup_->Params(ping.params_version());
   if (!params.has_value()) {
-    return NotAcceptable("unknown_params_version",
-                         absl::StrCat("params_version ", ping.params_version(),
-                                      " is unknown or retired"));
+    return NotAcceptable(
+        "unknown_params_version",
+        absl::StrCat("params_version ", ping.params_version(), " is unknown or retired"));
   }
   std::optional<uint32_t> num_pinsets = lookup_->CatalogSize(ping.catalog_version());
   if (!num_pinsets.has_value()) {
-    return NotAcceptable("unknown_catalog_version", absl::StrCat("catalog_version ",
-                                                                 Quote(ping.catalog_version()),
-                                                                 " is unknown"));
+    return NotAcceptable(
+        "unknown_catalog_version",
+        absl::StrCat("catalog_version ", Quote(ping.catalog_version()), " is unknown"));
   }
   if (params->catalog_version != ping.catalog_version()) {
-    return Malformed("params_catalog_mismatch",
-                     absl::StrCat("params_version ", ping.params_version(),
-                                  " applies to catalog ", Quote(params->catalog_version),
-                                  ", not ", Quote(ping.catalog_version())));
+    return Malformed(
+        "params_catalog_mismatch",
+        absl::StrCat("params_version ", ping.params_version(), " applies to catalog ",
+                     Quote(params->catalog_version), ", not ", Quote(ping.catalog_version())));
   }
   const uint32_t k = *num_pinsets;
   const uint32_t s = params->pinsets_per_ping;
   const uint32_t bpp = params->bits_per_pinset;
   if (k == 0 || s == 0 || bpp == 0 || bpp > static_cast<uint32_t>(kMaxBitsPerPinset)) {
-    return NotAcceptable("unsupported_params",
-                         absl::StrCat("params_version ", ping.params_version(), " has K=", k,
-                                      ", s=", s, ", bits_per_pinset=", bpp,
-                                      "; this aggregator counts K>=1, s>=1 and 1..",
-                                      kMaxBitsPerPinset, " bits per pinset"));
+    return NotAcceptable(
+        "unsupported_params",
+        absl::StrCat("params_version ", ping.params_version(), " has K=", k, ", s=", s,
+                     ", bits_per_pinset=", bpp, "; this aggregator counts K>=1, s>=1 and 1..",
+                     kMaxBitsPerPinset, " bits per pinset"));
   }
 
   // Reported pinsets: all K when s >= K, else exactly s strictly ascending indices < K.
@@ -157,15 +157,14 @@ absl::StatusOr<ValidPingInfo> Validator::Check(const v1::Ping& ping) const {
     }
   } else {
     if (static_cast<uint32_t>(indices.size()) != s) {
-      return Malformed("bad_pinset_count",
-                       absl::StrCat("pinset_indices must list exactly ", s, " pinsets, got ",
-                                    indices.size()));
+      return Malformed("bad_pinset_count", absl::StrCat("pinset_indices must list exactly ", s,
+                                                        " pinsets, got ", indices.size()));
     }
     for (int i = 0; i < indices.size(); ++i) {
       if (indices[i] >= k) {
-        return Malformed("pinset_index_out_of_range",
-                         absl::StrCat("pinset_indices[", i, "] = ", indices[i],
-                                      " is not below K = ", k));
+        return Malformed(
+            "pinset_index_out_of_range",
+            absl::StrCat("pinset_indices[", i, "] = ", indices[i], " is not below K = ", k));
       }
       if (i > 0 && indices[i] <= indices[i - 1]) {
         return Malformed("pinset_indices_not_ascending",
@@ -179,37 +178,33 @@ absl::StatusOr<ValidPingInfo> Validator::Check(const v1::Ping& ping) const {
   const uint64_t m = static_cast<uint64_t>(s >= k ? k : s) * bpp;
   const uint64_t want_bytes = (m + 7) / 8;
   if (ping.bits().size() != want_bytes) {
-    return Malformed("bad_bits_length", absl::StrCat("bits must be ", want_bytes, " bytes for ",
-                                                     m, " reported bits, got ",
-                                                     ping.bits().size()));
+    return Malformed("bad_bits_length", absl::StrCat("bits must be ", want_bytes, " bytes for ", m,
+                                                     " reported bits, got ", ping.bits().size()));
   }
   if (m % 8 != 0) {
     const uint8_t last = static_cast<uint8_t>(ping.bits().back());
     if ((last >> (m % 8)) != 0) {
-      return Malformed("nonzero_bits_padding",
-                       absl::StrCat("the ", 8 - m % 8, " unused high bits of the last byte of "
-                                    "bits must be zero"));
+      return Malformed("nonzero_bits_padding", absl::StrCat("the ", 8 - m % 8,
+                                                            " unused high bits of the last byte of "
+                                                            "bits must be zero"));
     }
   }
 
   // Dimensions: empty means unknown and is always accepted.
   const v1::Dimensions& dims = ping.dimensions();
   if (!dims.product().empty() && !products_.contains(dims.product())) {
-    return Malformed("unknown_product",
-                     absl::StrCat("dimensions.product ", Quote(dims.product()),
-                                  " is not in the configured vocabulary"));
+    return Malformed("unknown_product", absl::StrCat("dimensions.product ", Quote(dims.product()),
+                                                     " is not in the configured vocabulary"));
   }
   if (!dims.channel().empty() && !channels_.contains(dims.channel())) {
-    return Malformed("unknown_channel",
-                     absl::StrCat("dimensions.channel ", Quote(dims.channel()),
-                                  " is not in the configured vocabulary"));
+    return Malformed("unknown_channel", absl::StrCat("dimensions.channel ", Quote(dims.channel()),
+                                                     " is not in the configured vocabulary"));
   }
   if (dims.major_version() != 0 && (dims.major_version() < options_.min_major_version ||
                                     dims.major_version() > options_.max_major_version)) {
     return Malformed("bad_major_version",
-                     absl::StrCat("dimensions.major_version ", dims.major_version(),
-                                  " is outside ", options_.min_major_version, "..",
-                                  options_.max_major_version));
+                     absl::StrCat("dimensions.major_version ", dims.major_version(), " is outside ",
+                                  options_.min_major_version, "..", options_.max_major_version));
   }
   return ValidPingInfo{*day, k, bpp};
 }

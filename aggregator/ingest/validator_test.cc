@@ -23,8 +23,8 @@ namespace {
 using ::testing::HasSubstr;
 
 // "Today" for every test: 2024-03-10 12:00 UTC.
-const absl::Time kNow = absl::FromCivil(absl::CivilSecond(2024, 3, 10, 12, 0, 0),
-                                        absl::UTCTimeZone());
+const absl::Time kNow =
+    absl::FromCivil(absl::CivilSecond(2024, 3, 10, 12, 0, 0), absl::UTCTimeZone());
 
 constexpr char kCatAll[] = "cat-all";  // K = 4, params 1 report all pinsets
 constexpr char kCatSub[] = "cat-sub";  // K = 10, params 2 report s = 3
@@ -68,8 +68,8 @@ std::vector<BadCase> BadCases() {
   std::vector<BadCase> cases;
   auto add = [&](std::string name, v1::Ping ping, C code, std::string reason,
                  std::string message_part) {
-    cases.push_back({std::move(name), std::move(ping), code, std::move(reason),
-                     std::move(message_part)});
+    cases.push_back(
+        {std::move(name), std::move(ping), code, std::move(reason), std::move(message_part)});
   };
   v1::Ping p;
 
@@ -179,10 +179,9 @@ class ValidatorTest : public ::testing::Test {
     validator_ = std::move(*validator);
 
     const char* tmp = std::getenv("TEST_TMPDIR");
-    const std::string dir =
-        absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/validator_test_",
-                     ::testing::UnitTest::GetInstance()->current_test_info()->name(), "_",
-                     getpid());
+    const std::string dir = absl::StrCat(
+        tmp != nullptr ? tmp : "/tmp", "/validator_test_",
+        ::testing::UnitTest::GetInstance()->current_test_info()->name(), "_", getpid());
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     SqliteStoreOptions store_options;
@@ -301,8 +300,7 @@ TEST_F(ValidatorTest, UnknownDimensionsAreAccepted) {
 TEST_F(ValidatorTest, RetiredParamsAreRefused) {
   EXPECT_TRUE(validator_->Validate(GoodAll()).ok());
   lookup_.RemoveParams(1);
-  EXPECT_EQ(validator_->Validate(GoodAll()).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(validator_->Validate(GoodAll()).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
 TEST(ValidatorOptionsTest, RetentionMustExceedAcceptedAge) {

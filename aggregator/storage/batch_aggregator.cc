@@ -10,8 +10,8 @@ absl::Status ValidatePingRecord(const PingRecord& ping) {
         absl::StrCat("ping_id has ", ping.ping_id.size(), " bytes, want ", kPingIdBytes));
   }
   if (ping.bits_per_pinset < 1 || ping.bits_per_pinset > kMaxBitsPerPinset) {
-    return absl::InvalidArgumentError(absl::StrCat("bits_per_pinset ", ping.bits_per_pinset,
-                                                   " outside 1..", kMaxBitsPerPinset));
+    return absl::InvalidArgumentError(
+        absl::StrCat("bits_per_pinset ", ping.bits_per_pinset, " outside 1..", kMaxBitsPerPinset));
   }
   if (ping.num_pinsets < 1) return absl::InvalidArgumentError("num_pinsets is 0");
   for (size_t i = 0; i < ping.pinset_indices.size(); ++i) {
@@ -25,8 +25,8 @@ absl::Status ValidatePingRecord(const PingRecord& ping) {
       ping.pinset_indices.empty() ? ping.num_pinsets : ping.pinset_indices.size();
   const size_t num_bits = reported * ping.bits_per_pinset;
   if (ping.bits.size() != (num_bits + 7) / 8) {
-    return absl::InvalidArgumentError(absl::StrCat("bits has ", ping.bits.size(), " bytes, want ",
-                                                   (num_bits + 7) / 8));
+    return absl::InvalidArgumentError(
+        absl::StrCat("bits has ", ping.bits.size(), " bytes, want ", (num_bits + 7) / 8));
   }
   if (num_bits % 8 != 0) {
     const uint8_t last = static_cast<uint8_t>(ping.bits.back());
@@ -38,7 +38,7 @@ absl::Status ValidatePingRecord(const PingRecord& ping) {
 }
 
 void BatchAggregator::Add(const PingRecord& ping) {
-  const GroupKey key{ping.day,    ping.params_version, ping.catalog_version,
+  const GroupKey key{ping.day,     ping.params_version, ping.catalog_version,
                      ping.product, ping.channel,        ping.major_version};
   GroupCounts& group = groups_[key];
   if (group.pinsets.size() < ping.num_pinsets) group.pinsets.resize(ping.num_pinsets);

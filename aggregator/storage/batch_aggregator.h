@@ -14,13 +14,13 @@
 #define AGGREGATOR_STORAGE_BATCH_AGGREGATOR_H_
 
 #include <cstdint>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
 #include "absl/hash/hash.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "aggregator/storage/count_store.h"
 
 namespace pinning::aggregator {

@@ -28,8 +28,8 @@ PingRecord Record(absl::string_view bits, absl::Span<const uint32_t> indices, ui
 
 TEST(ValidatePingRecordTest, AcceptsWellFormedRecords) {
   const std::vector<uint32_t> none;
-  EXPECT_TRUE(ValidatePingRecord(Record("\x3f", none, 3, 2)).ok());          // 6 bits
-  EXPECT_TRUE(ValidatePingRecord(Record("\xff", none, 4, 2)).ok());          // 8 bits, no padding
+  EXPECT_TRUE(ValidatePingRecord(Record("\x3f", none, 3, 2)).ok());  // 6 bits
+  EXPECT_TRUE(ValidatePingRecord(Record("\xff", none, 4, 2)).ok());  // 8 bits, no padding
   const std::vector<uint32_t> two = {0, 9};
   EXPECT_TRUE(ValidatePingRecord(Record("\x0f", two, 10, 2)).ok());
 }
@@ -40,12 +40,12 @@ TEST(ValidatePingRecordTest, RejectsContractViolations) {
   const std::vector<uint32_t> equal = {1, 1};
   const std::vector<uint32_t> too_big = {1, 10};
   std::vector<PingRecord> bad = {
-      Record("\x3f", none, 3, 0),              // bits_per_pinset 0
-      Record("\x3f", none, 3, 5),              // bits_per_pinset > 4
-      Record("", none, 0, 2),                  // K = 0
-      Record("\x7f", none, 3, 2),              // padding bit 6 set
+      Record("\x3f", none, 3, 0),                      // bits_per_pinset 0
+      Record("\x3f", none, 3, 5),                      // bits_per_pinset > 4
+      Record("", none, 0, 2),                          // K = 0
+      Record("\x7f", none, 3, 2),                      // padding bit 6 set
       Record(std::string("\x01\x00", 2), none, 3, 2),  // one byte too many
-      Record("", none, 3, 2),                  // too short
+      Record("", none, 3, 2),                          // too short
       Record("\x01", descending, 10, 2),
       Record("\x01", equal, 10, 2),
       Record("\x01", too_big, 10, 2),

@@ -29,16 +29,16 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "aggregator/storage/day.h"
-#include "proto/params.pb.h"
 #include "proto/catalog.pb.h"
+#include "proto/params.pb.h"
 #include "proto/query.pb.h"
 
 namespace pinning::aggregator {
@@ -139,8 +139,8 @@ class CountStore {
 
   // ForEachCount calls `fn` for every count row matching `query`, ordered by day. Rows with zero
   // reports are never stored. `fn` must not call back into the store.
-  [[nodiscard]] virtual absl::Status ForEachCount(
-      const CountQuery& query, absl::FunctionRef<void(const CountRow&)> fn) = 0;
+  [[nodiscard]] virtual absl::Status ForEachCount(const CountQuery& query,
+                                                  absl::FunctionRef<void(const CountRow&)> fn) = 0;
 
   // AddCounts adds `rows` to the stored counts in one transaction (import, merging shards). It
   // does not touch ping ids. INVALID_ARGUMENT for negative counts or bad fields.

@@ -79,8 +79,8 @@ TestPing Full(int id, const std::vector<int>& bits, DayNumber day = 19800) {
   return p;
 }
 
-using RowKey = std::tuple<DayNumber, uint32_t, std::string, std::string, std::string, uint32_t,
-                          int32_t>;
+using RowKey =
+    std::tuple<DayNumber, uint32_t, std::string, std::string, std::string, uint32_t, int32_t>;
 struct Cells {
   int64_t reports = 0;
   std::array<int64_t, kMaxBitsPerPinset> ones{};
@@ -319,7 +319,7 @@ TEST_P(CountStoreConformanceTest, InvalidRecordFailsWholeBatch) {
   bad_pings[2].bits = Pack({1, 0, 0, 0, 0, 0, 1});        // padding bit set
   bad_pings[3].indices = {2, 1};                          // not ascending
   bad_pings[3].bits = Pack({1, 0, 0, 0});
-  bad_pings[4].indices = {0, 3};                          // 3 >= K
+  bad_pings[4].indices = {0, 3};  // 3 >= K
   bad_pings[4].bits = Pack({1, 0, 0, 0});
   bad_pings[5].bits_per_pinset = kMaxBitsPerPinset + 1;
   for (size_t i = 0; i < bad_pings.size(); ++i) {
@@ -381,16 +381,20 @@ TEST_P(CountStoreConformanceTest, QueryFiltersByDayParamsAndDimensions) {
   q = AllRows();
   q.include_group_totals = false;
   bool saw_group_row = false;
-  ASSERT_TRUE(store->ForEachCount(q, [&](const CountRow& r) {
-                     saw_group_row |= r.pinset == kGroupTotalPinset;
-                   }).ok());
+  ASSERT_TRUE(store
+                  ->ForEachCount(
+                      q, [&](const CountRow& r) { saw_group_row |= r.pinset == kGroupTotalPinset; })
+                  .ok());
   EXPECT_FALSE(saw_group_row);
   // Rows come ordered by day.
   DayNumber last = -1;
-  ASSERT_TRUE(store->ForEachCount(AllRows(), [&](const CountRow& r) {
-                     EXPECT_GE(r.day, last);
-                     last = r.day;
-                   }).ok());
+  ASSERT_TRUE(store
+                  ->ForEachCount(AllRows(),
+                                 [&](const CountRow& r) {
+                                   EXPECT_GE(r.day, last);
+                                   last = r.day;
+                                 })
+                  .ok());
 }
 
 TEST_P(CountStoreConformanceTest, SumDimensionsGivesTheSameTotals) {
@@ -418,12 +422,17 @@ TEST_P(CountStoreConformanceTest, SumDimensionsGivesTheSameTotals) {
     std::map<std::tuple<DayNumber, uint32_t, std::string, int32_t>, Cells> out;
     CountQuery q = AllRows();
     q.sum_dimensions = sum_dimensions;
-    EXPECT_TRUE(store->ForEachCount(q, [&](const CountRow& r) {
-                       Cells& c = out[{r.day, r.params_version, std::string(r.catalog_version),
-                                       r.pinset}];
-                       c.reports += r.reports;
-                       for (int b = 0; b < kMaxBitsPerPinset; ++b) c.ones[b] += r.ones[b];
-                     }).ok());
+    EXPECT_TRUE(
+        store
+            ->ForEachCount(
+                q,
+                [&](const CountRow& r) {
+                  Cells& c =
+                      out[{r.day, r.params_version, std::string(r.catalog_version), r.pinset}];
+                  c.reports += r.reports;
+                  for (int b = 0; b < kMaxBitsPerPinset; ++b) c.ones[b] += r.ones[b];
+                })
+            .ok());
     return out;
   };
   const auto detailed = sums(false);
@@ -641,8 +650,8 @@ TEST_P(CountStoreConformanceTest, ReadsRunWhileCommitting) {
   int64_t last = 0;
   while (!done) {
     const int64_t now = DefaultGroup(*store)[-1].reports;
-    EXPECT_GE(now, last);          // committed counts never go back
-    EXPECT_EQ(now % 50, 0);        // a batch is visible entirely or not at all
+    EXPECT_GE(now, last);    // committed counts never go back
+    EXPECT_EQ(now % 50, 0);  // a batch is visible entirely or not at all
     last = now;
   }
   writer.join();

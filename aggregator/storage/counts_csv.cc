@@ -103,8 +103,7 @@ CountQuery AllDays() {
 absl::Status ExportCountsCsv(CountStore& store, std::ostream& out) {
   out << kCountsCsvHeader << "\n";
   RETURN_IF_ERROR(ForEachSortedRow(store, AllDays(), [&](const OwnedRow& r) -> absl::Status {
-    if (!IsPlainField(r.catalog_version) || !IsPlainField(r.product) ||
-        !IsPlainField(r.channel)) {
+    if (!IsPlainField(r.catalog_version) || !IsPlainField(r.product) || !IsPlainField(r.channel)) {
       return absl::FailedPreconditionError(
           "a catalog version or dimension contains a comma, quote or newline");
     }
@@ -171,9 +170,8 @@ absl::Status ImportCountsCsv(std::istream& in, CountStore& store) {
 absl::Status ExportRapporCsv(CountStore& store, uint32_t params_version, std::ostream& counts_csv,
                              std::ostream& params_csv, std::ostream* row_labels) {
   ASSIGN_OR_RETURN(std::vector<v1::ParamsVersion> versions, store.ListParamsVersions());
-  auto it = std::find_if(versions.begin(), versions.end(), [&](const v1::ParamsVersion& v) {
-    return v.version() == params_version;
-  });
+  auto it = std::find_if(versions.begin(), versions.end(),
+                         [&](const v1::ParamsVersion& v) { return v.version() == params_version; });
   if (it == versions.end()) {
     return absl::NotFoundError(absl::StrCat("params version ", params_version, " not found"));
   }
@@ -187,9 +185,9 @@ absl::Status ExportRapporCsv(CountStore& store, uint32_t params_version, std::os
   const int64_t num_pinsets = catalog->pinsets_size();
   const int64_t bpp = params.bits_per_pinset();
   if (num_pinsets < 1 || bpp < 1 || bpp > kMaxBitsPerPinset) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "params version ", params_version, " has K = ", num_pinsets, " and ", bpp,
-        " bits per pinset; need K >= 1 and 1..", kMaxBitsPerPinset, " bits"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("params version ", params_version, " has K = ", num_pinsets, " and ", bpp,
+                     " bits per pinset; need K >= 1 and 1..", kMaxBitsPerPinset, " bits"));
   }
   // s >= K: every report carries every pinset's bits, so a group is one rappor cohort.
   const bool row_per_group = params.pinsets_per_ping() >= num_pinsets;

@@ -20,10 +20,9 @@ class CountsCsvTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const char* tmp = std::getenv("TEST_TMPDIR");
-    const std::string dir =
-        absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/counts_csv_test_",
-                     ::testing::UnitTest::GetInstance()->current_test_info()->name(), "_",
-                     getpid());
+    const std::string dir = absl::StrCat(
+        tmp != nullptr ? tmp : "/tmp", "/counts_csv_test_",
+        ::testing::UnitTest::GetInstance()->current_test_info()->name(), "_", getpid());
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     SqliteStoreOptions options;
@@ -83,8 +82,7 @@ TEST_F(CountsCsvTest, RapporRowPerGroupWhenEveryPinsetIsReported) {
   ASSERT_TRUE(ExportRapporCsv(*store_, 1, counts, params, &labels).ok());
   EXPECT_EQ(counts.str(), "100,60,10,55,5\n50,0,0,20,2\n");
   EXPECT_EQ(params.str(), "k,h,m,p,q,f\n4,1,2,0.5,0.75,0.5\n");
-  EXPECT_EQ(labels.str(),
-            "2024-03-01,cat2,chrome,stable,120\n2024-03-02,cat2,chrome,stable,120\n");
+  EXPECT_EQ(labels.str(), "2024-03-01,cat2,chrome,stable,120\n2024-03-02,cat2,chrome,stable,120\n");
 }
 
 TEST_F(CountsCsvTest, RapporRowPerPinsetWhenPingsReportASubset) {
@@ -114,15 +112,15 @@ TEST_F(CountsCsvTest, ImportRejectsMalformedInputAndAddsNothing) {
   const std::string header = absl::StrCat(kCountsCsvHeader, "\n");
   const std::string good = "2024-03-01,1,cat,chrome,stable,120,0,10,5,1,0,0\n";
   const std::vector<std::string> bad_inputs = {
-      "day,params\n" + good,                                              // wrong header
-      header + good + "2024-03-01,1,cat,chrome,stable,120,0,10,5,1,0\n",  // 11 fields
-      header + good + "2024-3-01,1,cat,chrome,stable,120,0,10,5,1,0,0\n",   // bad day
-      header + good + "2024-03-01,0,cat,chrome,stable,120,0,10,5,1,0,0\n",  // params 0
-      header + good + "2024-03-01,1,,chrome,stable,120,0,10,5,1,0,0\n",     // no catalog
-      header + good + "2024-03-01,1,cat,chrome,stable,120,-2,10,5,1,0,0\n", // pinset -2
-      header + good + "2024-03-01,1,cat,chrome,stable,120,0,-1,0,0,0,0\n",  // negative
-      header + good + "2024-03-01,1,cat,chrome,stable,120,0,10,11,1,0,0\n", // ones > reports
-      header + good + "2024-03-01,1,cat,chrome,stable,x,0,10,5,1,0,0\n",    // major
+      "day,params\n" + good,                                                 // wrong header
+      header + good + "2024-03-01,1,cat,chrome,stable,120,0,10,5,1,0\n",     // 11 fields
+      header + good + "2024-3-01,1,cat,chrome,stable,120,0,10,5,1,0,0\n",    // bad day
+      header + good + "2024-03-01,0,cat,chrome,stable,120,0,10,5,1,0,0\n",   // params 0
+      header + good + "2024-03-01,1,,chrome,stable,120,0,10,5,1,0,0\n",      // no catalog
+      header + good + "2024-03-01,1,cat,chrome,stable,120,-2,10,5,1,0,0\n",  // pinset -2
+      header + good + "2024-03-01,1,cat,chrome,stable,120,0,-1,0,0,0,0\n",   // negative
+      header + good + "2024-03-01,1,cat,chrome,stable,120,0,10,11,1,0,0\n",  // ones > reports
+      header + good + "2024-03-01,1,cat,chrome,stable,x,0,10,5,1,0,0\n",     // major
   };
   for (const std::string& input : bad_inputs) {
     std::stringstream in(input);

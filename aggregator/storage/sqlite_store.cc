@@ -116,8 +116,7 @@ constexpr int kLatestSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]
 
 absl::Status Error(sqlite3* db, int rc, absl::string_view what) {
   const char* detail = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-  return absl::UnavailableError(
-      absl::StrCat("sqlite: ", what, ": ", detail, " (code ", rc, ")"));
+  return absl::UnavailableError(absl::StrCat("sqlite: ", what, ": ", detail, " (code ", rc, ")"));
 }
 
 // Statement owns a prepared statement; Reset() readies it for reuse and clears bindings.
@@ -225,9 +224,7 @@ struct IdKey {
     return k;
   }
   absl::string_view Id() const { return absl::string_view(id.data(), id.size()); }
-  friend bool operator==(const IdKey& a, const IdKey& b) {
-    return a.day == b.day && a.id == b.id;
-  }
+  friend bool operator==(const IdKey& a, const IdKey& b) { return a.day == b.day && a.id == b.id; }
   friend bool operator<(const IdKey& a, const IdKey& b) {
     if (a.day != b.day) return a.day < b.day;
     return std::memcmp(a.id.data(), b.id.data(), kPingIdBytes) < 0;
@@ -284,9 +281,9 @@ class SqliteStore::Impl {
       }
       if (*current > kLatestSchemaVersion) {
         (void)Exec(db, "ROLLBACK");
-        return absl::FailedPreconditionError(
-            absl::StrCat("database schema version ", *current,
-                         " is newer than this build's ", kLatestSchemaVersion));
+        return absl::FailedPreconditionError(absl::StrCat("database schema version ", *current,
+                                                          " is newer than this build's ",
+                                                          kLatestSchemaVersion));
       }
       if (*current >= target) return Exec(db, "COMMIT");
       const int next = *current + 1;
@@ -337,8 +334,8 @@ class SqliteStore::Impl {
     }
     RETURN_IF_ERROR(w_insert_catalog_id_.Prepare(
         writer_.db, "INSERT OR IGNORE INTO catalog_ids(version) VALUES(?1)"));
-    RETURN_IF_ERROR(w_find_catalog_id_.Prepare(
-        writer_.db, "SELECT id FROM catalog_ids WHERE version = ?1"));
+    RETURN_IF_ERROR(
+        w_find_catalog_id_.Prepare(writer_.db, "SELECT id FROM catalog_ids WHERE version = ?1"));
     RETURN_IF_ERROR(w_insert_dims_.Prepare(
         writer_.db,
         "INSERT OR IGNORE INTO dims(product, channel, major_version) VALUES(?1, ?2, ?3)"));
@@ -360,8 +357,8 @@ class SqliteStore::Impl {
   absl::Status PrepareIdIndex() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
     RETURN_IF_ERROR(w_find_seen_.Prepare(
         writer_.db, "SELECT 1 FROM seen_pings WHERE day = ?1 AND ping_id = ?2"));
-    RETURN_IF_ERROR(w_append_log_.Prepare(
-        writer_.db, "INSERT INTO seen_log(day, ping_id) VALUES(?1, ?2)"));
+    RETURN_IF_ERROR(
+        w_append_log_.Prepare(writer_.db, "INSERT INTO seen_log(day, ping_id) VALUES(?1, ?2)"));
     RETURN_IF_ERROR(w_merge_id_.Prepare(
         writer_.db, "INSERT OR IGNORE INTO seen_pings(day, ping_id) VALUES(?1, ?2)"));
     RETURN_IF_ERROR(w_trim_log_.Prepare(writer_.db, "DELETE FROM seen_log WHERE seq <= ?1"));
@@ -433,8 +430,7 @@ class SqliteStore::Impl {
     for (;;) {
       ASSIGN_OR_RETURN(int rc, st.Step());
       if (rc != SQLITE_ROW) break;
-      w_dims_ids_[DimsMapKey(st.Text(1), st.Text(2), static_cast<uint32_t>(st.Int(3)))] =
-          st.Int(0);
+      w_dims_ids_[DimsMapKey(st.Text(1), st.Text(2), static_cast<uint32_t>(st.Int(3)))] = st.Int(0);
     }
     return absl::OkStatus();
   }
@@ -656,8 +652,8 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::OpenWithSchemaVersion(
     return absl::InvalidArgumentError("SqliteStore needs a database file path");
   }
   if (schema_version < 1 || schema_version > kLatestSchemaVersion) {
-    return absl::InvalidArgumentError(absl::StrCat("schema version ", schema_version,
-                                                   " outside 1..", kLatestSchemaVersion));
+    return absl::InvalidArgumentError(
+        absl::StrCat("schema version ", schema_version, " outside 1..", kLatestSchemaVersion));
   }
   auto impl = std::make_unique<Impl>();
   absl::MutexLock wl(&impl->write_mu_);
@@ -825,9 +821,9 @@ absl::Status SqliteStore::AddCounts(absl::Span<const CountRow> rows) {
                row.catalog_version.empty() || row.params_version == 0;
     for (int64_t ones : row.ones) bad = bad || ones < 0 || ones > row.reports;
     if (bad) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("AddCounts: invalid row (day ", row.day, ", params ", row.params_version,
-                       ", pinset ", row.pinset, ", reports ", row.reports, ")"));
+      return absl::InvalidArgumentError(absl::StrCat("AddCounts: invalid row (day ", row.day,
+                                                     ", params ", row.params_version, ", pinset ",
+                                                     row.pinset, ", reports ", row.reports, ")"));
     }
   }
   Impl& m = *impl_;
@@ -902,8 +898,8 @@ absl::Status SqliteStore::PutParamsVersion(const v1::ParamsVersion& params) {
   Impl& m = *impl_;
   absl::MutexLock lock(&m.write_mu_);
   Statement st;
-  RETURN_IF_ERROR(st.Prepare(m.writer_.db,
-                             "INSERT OR IGNORE INTO params_versions(version, body) VALUES(?1, ?2)"));
+  RETURN_IF_ERROR(st.Prepare(
+      m.writer_.db, "INSERT OR IGNORE INTO params_versions(version, body) VALUES(?1, ?2)"));
   st.BindInt(1, params.version());
   st.BindBlob(2, body);
   RETURN_IF_ERROR(st.Run());
@@ -948,8 +944,8 @@ absl::Status SqliteStore::PutCatalog(const v1::Catalog& catalog) {
         return absl::DataLossError("stored catalog does not parse");
       }
       if (stored.SerializeAsString() == body) return absl::OkStatus();
-      return absl::AlreadyExistsError(absl::StrCat(
-          "catalog version ", catalog.version(), " already exists with different content"));
+      return absl::AlreadyExistsError(absl::StrCat("catalog version ", catalog.version(),
+                                                   " already exists with different content"));
     }
     Statement insert;
     RETURN_IF_ERROR(
@@ -1041,8 +1037,8 @@ absl::StatusOr<v1::AuditRecord> SqliteStore::AddAudit(const v1::AuditRecord& rec
   Impl& m = *impl_;
   absl::MutexLock lock(&m.write_mu_);
   Statement st;
-  RETURN_IF_ERROR(st.Prepare(m.writer_.db,
-                             "INSERT INTO audit_log(actor, action, body) VALUES(?1, ?2, ?3)"));
+  RETURN_IF_ERROR(
+      st.Prepare(m.writer_.db, "INSERT INTO audit_log(actor, action, body) VALUES(?1, ?2, ?3)"));
   st.BindText(1, record.actor());
   st.BindText(2, record.action());
   st.BindBlob(3, body);

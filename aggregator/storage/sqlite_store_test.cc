@@ -29,10 +29,12 @@ CountStoreFactory SqliteFactory(const std::string& name, int64_t recent_ids) {
 
 // The default keeps every test's ids in the recent set; a recent set of 3 ids makes every suite
 // test freeze, merge and look ids up in seen_pings as well.
-INSTANTIATE_TEST_SUITE_P(
-    Sqlite, CountStoreConformanceTest,
-    ::testing::Values(SqliteFactory("sqlite", 1 << 20), SqliteFactory("sqlite_tiny_recent", 3)),
-    [](const ::testing::TestParamInfo<CountStoreFactory>& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Sqlite, CountStoreConformanceTest,
+                         ::testing::Values(SqliteFactory("sqlite", 1 << 20),
+                                           SqliteFactory("sqlite_tiny_recent", 3)),
+                         [](const ::testing::TestParamInfo<CountStoreFactory>& info) {
+                           return info.param.name;
+                         });
 
 class SqliteStoreTest : public ::testing::Test {
  protected:
@@ -87,11 +89,11 @@ TEST_F(SqliteStoreTest, MigratesEmptyDatabaseToLatest) {
   EXPECT_EQ(RawQuery("SELECT group_concat(version) FROM (SELECT version FROM schema_version "
                      "ORDER BY version)"),
             "1,2,3,4");
-  for (const char* table : {"seen_pings", "seen_log", "counts", "counts_rollup", "catalog_ids", "dims", "params_versions",
-                            "catalogs", "rollout_events", "audit_log"}) {
-    EXPECT_EQ(RawQuery(absl::StrCat("SELECT COUNT(*) FROM sqlite_master WHERE name = '", table,
-                                    "'")),
-              "1")
+  for (const char* table : {"seen_pings", "seen_log", "counts", "counts_rollup", "catalog_ids",
+                            "dims", "params_versions", "catalogs", "rollout_events", "audit_log"}) {
+    EXPECT_EQ(
+        RawQuery(absl::StrCat("SELECT COUNT(*) FROM sqlite_master WHERE name = '", table, "'")),
+        "1")
         << table;
   }
   // WAL is a persistent property of the file.
@@ -163,7 +165,7 @@ TEST_F(SqliteStoreTest, MigratesVersionOneDatabaseKeepingCounts) {
                                    }
                                  })
                   .ok());
-  EXPECT_EQ(reports0, 8);   // 7 from version 1, 1 after the migration
+  EXPECT_EQ(reports0, 8);  // 7 from version 1, 1 after the migration
   EXPECT_EQ(checked0, 4);
   // The rollup added in version 4 was filled from the counts of version 1.
   q.sum_dimensions = true;

@@ -4,10 +4,10 @@
 //   bazel run -c opt //aggregator/storage/postgres:batch_method_benchmark
 //
 // Each iteration commits one batch of fresh pings (K = 20 pinsets, 2 bits, 6 dimension groups,
-// so ~126 count rows per batch). Counters: items_per_second (pings/s, all threads), pg_cpu_ms_per_1k
-// (PostgreSQL's CPU time, postmaster and backends, per 1,000 pings), wal_bytes_per_ping (WAL
-// written per ping, what replication and WAL archiving carry). With more than one thread,
-// each thread owns a store with its own pool: concurrent replicas on one database.
+// so ~126 count rows per batch). Counters: items_per_second (pings/s, all threads),
+// pg_cpu_ms_per_1k (PostgreSQL's CPU time, postmaster and backends, per 1,000 pings),
+// wal_bytes_per_ping (WAL written per ping, what replication and WAL archiving carry). With more
+// than one thread, each thread owns a store with its own pool: concurrent replicas on one database.
 #include <atomic>
 #include <cstdlib>
 #include <memory>

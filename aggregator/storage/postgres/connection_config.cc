@@ -18,8 +18,12 @@ struct ConninfoFree {
 
 // Defaults added when the connection string does not set the keyword.
 constexpr std::pair<const char*, const char*> kDefaults[] = {
-    {"connect_timeout", "5"},   {"keepalives", "1"},           {"keepalives_idle", "10"},
-    {"keepalives_interval", "5"}, {"keepalives_count", "3"},   {"tcp_user_timeout", "15000"},
+    {"connect_timeout", "5"},
+    {"keepalives", "1"},
+    {"keepalives_idle", "10"},
+    {"keepalives_interval", "5"},
+    {"keepalives_count", "3"},
+    {"tcp_user_timeout", "15000"},
     {"application_name", "aggregatord"},
 };
 

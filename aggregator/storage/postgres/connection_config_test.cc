@@ -56,8 +56,8 @@ TEST(PgConnectionConfigTest, ExplicitSettingsWinOverDefaults) {
 }
 
 TEST(PgConnectionConfigTest, RefusesPasswordsInTheConnectionString) {
-  for (const char* conninfo : {"host=127.0.0.1 password=hunter2",
-                               "postgresql://agg:hunter2@127.0.0.1/pinning"}) {
+  for (const char* conninfo :
+       {"host=127.0.0.1 password=hunter2", "postgresql://agg:hunter2@127.0.0.1/pinning"}) {
     absl::StatusOr<PgConnectionConfig> config = PgConnectionConfig::Create(conninfo, "");
     EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument) << conninfo;
     EXPECT_THAT(std::string(config.status().message()), Not(HasSubstr("hunter2")));

@@ -27,7 +27,8 @@ absl::StatusOr<std::unique_ptr<ConnectionPool>> ConnectionPool::Create(
 }
 
 absl::StatusOr<std::unique_ptr<PgConnection>> ConnectionPool::Open() {
-  absl::StatusOr<std::unique_ptr<PgConnection>> conn = PgConnection::Connect(options_.connection, options_.query_timeout);
+  absl::StatusOr<std::unique_ptr<PgConnection>> conn =
+      PgConnection::Connect(options_.connection, options_.query_timeout);
   if (conn.ok() && !options_.session_setup.empty()) {
     absl::Status setup = (*conn)->Exec(options_.session_setup).status();
     if (!setup.ok()) conn = setup;
@@ -66,9 +67,8 @@ absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire() {
   if (!conn.ok()) {
     --open_;
     ++failed_connects_;
-    backoff_ = backoff_ == absl::ZeroDuration()
-                   ? options_.initial_backoff
-                   : std::min(backoff_ * 2, options_.max_backoff);
+    backoff_ = backoff_ == absl::ZeroDuration() ? options_.initial_backoff
+                                                : std::min(backoff_ * 2, options_.max_backoff);
     const double jitter = absl::Uniform(bitgen_, 0.0, 0.5);
     next_attempt_ = absl::Now() + backoff_ * (1.0 + jitter);
     last_error_ = conn.status();

@@ -68,9 +68,9 @@ constexpr int32_t kMigrationLockKey = 0x70696e6e;
 
 absl::StatusOr<int> ReadVersion(PgConnection& conn) {
   PgParams none;
-  ASSIGN_OR_RETURN(PgResult r,
-                   conn.ExecParams("SELECT coalesce(max(version), 0)::int4 FROM schema_version",
-                                   none));
+  ASSIGN_OR_RETURN(
+      PgResult r,
+      conn.ExecParams("SELECT coalesce(max(version), 0)::int4 FROM schema_version", none));
   return DecodeInt4(r.Value(0, 0));
 }
 
@@ -118,8 +118,8 @@ absl::Status ValidateSchemaName(absl::string_view schema) {
   bool ok = !schema.empty() && schema.size() <= 63 && !(schema[0] >= '0' && schema[0] <= '9');
   for (char c : schema) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
   if (!ok) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "postgres schema name '", schema, "' must match [a-z_][a-z0-9_]{0,62}"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("postgres schema name '", schema, "' must match [a-z_][a-z0-9_]{0,62}"));
   }
   return absl::OkStatus();
 }
@@ -150,9 +150,8 @@ absl::StatusOr<int> CurrentSchemaVersion(PgConnection& conn, absl::string_view s
                                    params));
   ASSIGN_OR_RETURN(bool has_table, DecodeBool(exists.Value(0, 0)));
   if (!has_table) return 0;
-  ASSIGN_OR_RETURN(PgResult r,
-                   conn.Exec(absl::StrCat("SELECT coalesce(max(version), 0) FROM ", schema,
-                                          ".schema_version")));
+  ASSIGN_OR_RETURN(PgResult r, conn.Exec(absl::StrCat("SELECT coalesce(max(version), 0) FROM ",
+                                                      schema, ".schema_version")));
   int version = 0;
   if (r.rows() != 1 || !absl::SimpleAtoi(r.Value(0, 0), &version)) {
     return absl::InternalError("cannot read schema_version");

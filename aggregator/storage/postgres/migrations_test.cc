@@ -38,9 +38,9 @@ TEST_F(MigrationsTest, AppliesInOrderAndIsIdempotent) {
   EXPECT_EQ(*CurrentSchemaVersion(*conn_, "agg"), 1);
   EXPECT_EQ(Psql("SELECT count(*) FROM pg_tables WHERE schemaname = 'agg'"), "3");
   ASSERT_TRUE(MigrateSchema(*conn_, "agg", LatestSchemaVersion()).ok());
-  const std::string tables =
-      Psql("SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE "
-           "schemaname = 'agg'");
+  const std::string tables = Psql(
+      "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE "
+      "schemaname = 'agg'");
   EXPECT_EQ(tables,
             "audit_log,catalogs,counts,params_versions,rollout_events,schema_version,seen_pings");
   ASSERT_TRUE(MigrateSchema(*conn_, "agg", LatestSchemaVersion()).ok());

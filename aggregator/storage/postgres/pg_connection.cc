@@ -20,16 +20,16 @@ std::string Trimmed(const char* message) {
 }
 
 bool IsSuccess(ExecStatusType status) {
-  return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK ||
-         status == PGRES_SINGLE_TUPLE || status == PGRES_EMPTY_QUERY;
+  return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_SINGLE_TUPLE ||
+         status == PGRES_EMPTY_QUERY;
 }
 
 }  // namespace
 
 absl::Status StatusFromSqlState(absl::string_view sqlstate, absl::string_view message) {
-  const std::string text =
-      sqlstate.empty() ? absl::StrCat("postgres: ", message)
-                       : absl::StrCat("postgres: ", message, " (SQLSTATE ", sqlstate, ")");
+  const std::string text = sqlstate.empty()
+                               ? absl::StrCat("postgres: ", message)
+                               : absl::StrCat("postgres: ", message, " (SQLSTATE ", sqlstate, ")");
   if (sqlstate == "40001" || sqlstate == "40P01") return absl::AbortedError(text);
   if (sqlstate == "23505") return absl::AlreadyExistsError(text);
   const absl::string_view cls = sqlstate.substr(0, 2);
@@ -56,7 +56,8 @@ absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Connect(
   }
   // Notices ("relation already exists, skipping") are expected and carry nothing to act on; libpq
   // would print them on stderr.
-  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   return std::unique_ptr<PgConnection>(new PgConnection(conn, query_timeout));
 }
 
@@ -86,13 +87,13 @@ absl::Status PgConnection::Await(absl::Time deadline, absl::string_view what) {
     const absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) {
       broken_ = true;  // the statement may still run; this connection's state is unknown
-      return absl::UnavailableError(
-          absl::StrCat("postgres: ", what, ": no answer within ",
-                       absl::FormatDuration(query_timeout_), "; connection dropped"));
+      return absl::UnavailableError(absl::StrCat("postgres: ", what, ": no answer within ",
+                                                 absl::FormatDuration(query_timeout_),
+                                                 "; connection dropped"));
     }
     pollfd fd{PQsocket(conn_), POLLIN, 0};
-    const int timeout_ms = static_cast<int>(
-        std::clamp<int64_t>(absl::ToInt64Milliseconds(left) + 1, 1, 1000));
+    const int timeout_ms =
+        static_cast<int>(std::clamp<int64_t>(absl::ToInt64Milliseconds(left) + 1, 1, 1000));
     const int n = poll(&fd, 1, timeout_ms);
     if (n < 0 && errno != EINTR) {
       broken_ = true;

@@ -86,13 +86,11 @@ class PgConnection {
   [[nodiscard]] absl::StatusOr<PgResult> Exec(absl::string_view sql);
 
   // ExecParams runs one statement with binary parameters and binary results.
-  [[nodiscard]] absl::StatusOr<PgResult> ExecParams(absl::string_view sql,
-                                                    const PgParams& params);
+  [[nodiscard]] absl::StatusOr<PgResult> ExecParams(absl::string_view sql, const PgParams& params);
 
   // ExecPrepared is ExecParams through a server-side prepared statement named `name`, prepared on
   // this connection on first use. A name must always be used with the same SQL.
-  [[nodiscard]] absl::StatusOr<PgResult> ExecPrepared(absl::string_view name,
-                                                      absl::string_view sql,
+  [[nodiscard]] absl::StatusOr<PgResult> ExecPrepared(absl::string_view name, absl::string_view sql,
                                                       const PgParams& params);
 
   // ForEachRow runs `sql` (binary parameters and results) in single-row mode and calls `fn` with

@@ -40,8 +40,7 @@ TEST(StatusFromSqlStateTest, MapsClasses) {
   EXPECT_EQ(StatusFromSqlState("40001", "serialization").code(), absl::StatusCode::kAborted);
   EXPECT_EQ(StatusFromSqlState("23505", "unique").code(), absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(StatusFromSqlState("23502", "not null").code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(StatusFromSqlState("22003", "out of range").code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(StatusFromSqlState("22003", "out of range").code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(StatusFromSqlState("42P01", "no table").code(), absl::StatusCode::kInternal);
   EXPECT_EQ(StatusFromSqlState("08006", "lost").code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(StatusFromSqlState("57P01", "admin shutdown").code(), absl::StatusCode::kUnavailable);

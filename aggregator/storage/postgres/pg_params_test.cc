@@ -79,7 +79,8 @@ TEST(PgParamsTest, CopyBinaryHasSignatureRowsAndTrailer) {
 
 TEST(PgParamsTest, DecodersCheckLengthAndByteOrder) {
   EXPECT_EQ(*DecodeInt4(std::string("\xff\xff\xff\xfe", 4)), -2);
-  EXPECT_EQ(*DecodeInt8(std::string("\x00\x00\x00\x01\x00\x00\x00\x02", 8)), (int64_t{1} << 32) + 2);
+  EXPECT_EQ(*DecodeInt8(std::string("\x00\x00\x00\x01\x00\x00\x00\x02", 8)),
+            (int64_t{1} << 32) + 2);
   EXPECT_TRUE(*DecodeBool(std::string("\x01", 1)));
   EXPECT_FALSE(*DecodeBool(std::string("\x00", 1)));
   EXPECT_EQ(DecodeInt4("abc").status().code(), absl::StatusCode::kInternal);

@@ -1,8 +1,8 @@
 #include "aggregator/storage/postgres/pg_test_server.h"
 
 #include <fcntl.h>
-#include <postgresql/libpq-fe.h>  // Debian: /usr/include/postgresql
 #include <netinet/in.h>
+#include <postgresql/libpq-fe.h>  // Debian: /usr/include/postgresql
 #include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
@@ -56,8 +56,7 @@ std::string FindBinDir() {
   for (const auto& entry : std::filesystem::directory_iterator("/usr/lib/postgresql", ec)) {
     const std::string name = entry.path().filename().string();
     const int version = std::atoi(name.c_str());
-    if (version > best_version &&
-        std::filesystem::exists(entry.path() / "bin" / "postgres", ec)) {
+    if (version > best_version && std::filesystem::exists(entry.path() / "bin" / "postgres", ec)) {
       best_version = version;
       best = (entry.path() / "bin").string();
     }
@@ -209,12 +208,15 @@ absl::StatusOr<std::unique_ptr<PgTestServer>> PgTestServer::Start(PgTestServerOp
 
   SpawnSpec initdb;
   initdb.argv = {server->bin_dir_ + "/initdb",
-                 "-D", server->dir_ + "/data",
-                 "-U", "postgres",
+                 "-D",
+                 server->dir_ + "/data",
+                 "-U",
+                 "postgres",
                  "--auth-local=trust",
                  "--auth-host=scram-sha-256",
                  "--pwfile=" + server->password_file_,
-                 "-E", "UTF8",
+                 "-E",
+                 "UTF8",
                  "--locale=C",
                  "--no-sync"};
   if (server->as_postgres_user_) {
@@ -246,21 +248,29 @@ absl::StatusOr<std::unique_ptr<PgTestServer>> PgTestServer::Start(PgTestServerOp
 absl::Status PgTestServer::SpawnPostgres() {
   SpawnSpec spec;
   spec.argv = {bin_dir_ + "/postgres",
-               "-D", dir_ + "/data",
-               "-k", dir_,
-               "-h", "127.0.0.1",
-               "-p", absl::StrCat(port_),
-               "-c", absl::StrCat("fsync=", options_.fsync ? "on" : "off"),
-               "-c", "dynamic_shared_memory_type=mmap",
-               "-c", "shared_buffers=64MB",
-               "-c", "max_connections=200"};
+               "-D",
+               dir_ + "/data",
+               "-k",
+               dir_,
+               "-h",
+               "127.0.0.1",
+               "-p",
+               absl::StrCat(port_),
+               "-c",
+               absl::StrCat("fsync=", options_.fsync ? "on" : "off"),
+               "-c",
+               "dynamic_shared_memory_type=mmap",
+               "-c",
+               "shared_buffers=64MB",
+               "-c",
+               "max_connections=200"};
   for (const std::string& setting : options_.settings) {
     spec.argv.push_back("-c");
     spec.argv.push_back(setting);
   }
   if (as_postgres_user_) {
-    spec.argv.insert(spec.argv.begin(), {"/usr/bin/setpriv", "--reuid=postgres",
-                                         "--regid=postgres", "--clear-groups", "--"});
+    spec.argv.insert(spec.argv.begin(), {"/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres",
+                                         "--clear-groups", "--"});
   }
   spec.output_file = dir_ + "/postgres.log";
   absl::StatusOr<pid_t> pid = Spawn(spec);
@@ -328,9 +338,23 @@ absl::StatusOr<std::string> PgTestServer::Psql(absl::string_view sql,
   static int counter = 0;
   const std::string out = absl::StrCat(dir_, "/psql.", getpid(), ".", ++counter, ".out");
   SpawnSpec spec;
-  spec.argv = {bin_dir_ + "/psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-               "-h",  dir_,          "-p", absl::StrCat(port_), "-U", "postgres",
-               "-d",  std::string(dbname), "-c", std::string(sql)};
+  spec.argv = {bin_dir_ + "/psql",
+               "-X",
+               "-q",
+               "-A",
+               "-t",
+               "-v",
+               "ON_ERROR_STOP=1",
+               "-h",
+               dir_,
+               "-p",
+               absl::StrCat(port_),
+               "-U",
+               "postgres",
+               "-d",
+               std::string(dbname),
+               "-c",
+               std::string(sql)};
   spec.output_file = out;
   absl::StatusOr<pid_t> pid = Spawn(spec);
   if (!pid.ok()) return pid.status();

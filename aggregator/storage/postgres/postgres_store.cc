@@ -64,9 +64,8 @@ constexpr int64_t kPruneChunk = 50000;
 constexpr int kMaxParams = 65535;
 
 absl::Status UpsertCountsUnnest(PgConnection& conn, const SortedCounts& rows) {
-  PgArray day(PgType::kInt4), params(PgType::kInt8), catalog(PgType::kText),
-      product(PgType::kText), channel(PgType::kText), major(PgType::kInt8),
-      pinset(PgType::kInt4), reports(PgType::kInt8);
+  PgArray day(PgType::kInt4), params(PgType::kInt8), catalog(PgType::kText), product(PgType::kText),
+      channel(PgType::kText), major(PgType::kInt8), pinset(PgType::kInt4), reports(PgType::kInt8);
   std::array<PgArray, kMaxBitsPerPinset> ones = {PgArray(PgType::kInt8), PgArray(PgType::kInt8),
                                                  PgArray(PgType::kInt8), PgArray(PgType::kInt8)};
   for (const auto& [key, cells] : rows) {
@@ -103,9 +102,9 @@ absl::Status UpsertCountsValues(PgConnection& conn, const SortedCounts& rows) {
       const auto& [key, cells] = *it;
       const int n = p.size();
       tuples.push_back(absl::StrCat("($", n + 1, "::int4,$", n + 2, "::int8,$", n + 3, "::text,$",
-                                    n + 4, "::text,$", n + 5, "::text,$", n + 6, "::int8,$",
-                                    n + 7, "::int4,$", n + 8, "::int8,$", n + 9, "::int8,$",
-                                    n + 10, "::int8,$", n + 11, "::int8,$", n + 12, "::int8)"));
+                                    n + 4, "::text,$", n + 5, "::text,$", n + 6, "::int8,$", n + 7,
+                                    "::int4,$", n + 8, "::int8,$", n + 9, "::int8,$", n + 10,
+                                    "::int8,$", n + 11, "::int8,$", n + 12, "::int8)"));
       p.AddInt4(std::get<0>(key));
       p.AddInt8(std::get<1>(key));
       p.AddText(std::get<2>(key));
@@ -116,9 +115,8 @@ absl::Status UpsertCountsValues(PgConnection& conn, const SortedCounts& rows) {
       p.AddInt8(cells.reports);
       for (int b = 0; b < kMaxBitsPerPinset; ++b) p.AddInt8(cells.ones[b]);
     }
-    RETURN_IF_ERROR(conn.ExecParams(absl::StrCat("INSERT INTO counts(", kCountColumns,
-                                                 ") VALUES ", absl::StrJoin(tuples, ","),
-                                                 kCountConflict),
+    RETURN_IF_ERROR(conn.ExecParams(absl::StrCat("INSERT INTO counts(", kCountColumns, ") VALUES ",
+                                                 absl::StrJoin(tuples, ","), kCountConflict),
                                     p)
                         .status());
   }
@@ -232,8 +230,8 @@ absl::Status InTransaction(PgConnection& conn, F body) {
 std::string SessionSetup(const PostgresStoreOptions& options) {
   std::string sql = absl::StrCat("SET search_path TO ", options.schema);
   if (options.statement_timeout > absl::ZeroDuration()) {
-    absl::StrAppend(&sql, "; SET statement_timeout = ",
-                    absl::ToInt64Milliseconds(options.statement_timeout));
+    absl::StrAppend(
+        &sql, "; SET statement_timeout = ", absl::ToInt64Milliseconds(options.statement_timeout));
   }
   if (options.idle_in_transaction_timeout > absl::ZeroDuration()) {
     absl::StrAppend(&sql, "; SET idle_in_transaction_session_timeout = ",
@@ -344,9 +342,9 @@ absl::Status PostgresStore::TryCommit(absl::Span<const PingRecord> pings,
                                       absl::Span<CommitOutcome> outcomes) {
   ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
   if (options_.batch_method == PgBatchMethod::kCopy) {
-    RETURN_IF_ERROR(conn->ExecOnce(
-        "batch_ids", "CREATE TEMPORARY TABLE batch_ids(day int4, ping_id bytea) "
-                     "ON COMMIT DELETE ROWS"));
+    RETURN_IF_ERROR(conn->ExecOnce("batch_ids",
+                                   "CREATE TEMPORARY TABLE batch_ids(day int4, ping_id bytea) "
+                                   "ON COMMIT DELETE ROWS"));
   }
   BatchAggregator aggregator;
   return InTransaction(*conn, [&]() -> absl::Status {
@@ -409,9 +407,9 @@ absl::Status PostgresStore::AddCounts(absl::Span<const CountRow> rows) {
                row.catalog_version.empty() || row.params_version == 0;
     for (int64_t ones : row.ones) bad = bad || ones < 0 || ones > row.reports;
     if (bad) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("AddCounts: invalid row (day ", row.day, ", params ", row.params_version,
-                       ", pinset ", row.pinset, ", reports ", row.reports, ")"));
+      return absl::InvalidArgumentError(absl::StrCat("AddCounts: invalid row (day ", row.day,
+                                                     ", params ", row.params_version, ", pinset ",
+                                                     row.pinset, ", reports ", row.reports, ")"));
     }
     if (row.reports > 0) AddRow(row, sorted);  // zero rows are never stored
   }
@@ -494,16 +492,15 @@ absl::Status PostgresStore::PutCatalog(const v1::Catalog& catalog) {
   // Already stored (by us or by another replica): the same content is a no-op.
   ASSIGN_OR_RETURN(v1::Catalog stored, GetCatalog(catalog.version()));
   if (stored.SerializeAsString() == body) return absl::OkStatus();
-  return absl::AlreadyExistsError(absl::StrCat(
-      "catalog version ", catalog.version(), " already exists with different content"));
+  return absl::AlreadyExistsError(absl::StrCat("catalog version ", catalog.version(),
+                                               " already exists with different content"));
 }
 
 absl::StatusOr<v1::Catalog> PostgresStore::GetCatalog(absl::string_view version) {
   ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
   PgParams p;
   p.AddText(version);
-  ASSIGN_OR_RETURN(PgResult r,
-                   conn->ExecParams("SELECT body FROM catalogs WHERE version = $1", p));
+  ASSIGN_OR_RETURN(PgResult r, conn->ExecParams("SELECT body FROM catalogs WHERE version = $1", p));
   if (r.rows() == 0) {
     return absl::NotFoundError(absl::StrCat("catalog version '", version, "' not found"));
   }
@@ -537,8 +534,7 @@ absl::StatusOr<v1::RolloutEvent> PostgresStore::AddEvent(const v1::RolloutEvent&
   return stored;
 }
 
-absl::StatusOr<std::vector<v1::RolloutEvent>> PostgresStore::ListEvents(
-    const EventFilter& filter) {
+absl::StatusOr<std::vector<v1::RolloutEvent>> PostgresStore::ListEvents(const EventFilter& filter) {
   ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
   PgParams p;
   p.AddText(filter.from_day);

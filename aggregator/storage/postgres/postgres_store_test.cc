@@ -133,13 +133,14 @@ Expected StoredCounts(CountStore& store) {
   CountQuery q;
   q.to_day = 1 << 30;
   q.include_group_totals = true;
-  EXPECT_TRUE(store
-                  .ForEachCount(q,
-                                [&](const CountRow& r) {
-                                  out[{r.day, std::string(r.product), r.pinset}] = {
-                                      r.reports, r.ones[0], r.ones[1]};
-                                })
-                  .ok());
+  EXPECT_TRUE(
+      store
+          .ForEachCount(
+              q,
+              [&](const CountRow& r) {
+                out[{r.day, std::string(r.product), r.pinset}] = {r.reports, r.ones[0], r.ones[1]};
+              })
+          .ok());
   return out;
 }
 
@@ -442,8 +443,9 @@ TEST_F(PostgresStoreTest, RetriesOnKilledConnection) {
   for (const auto& p : pings) records.push_back(p.Record());
   std::vector<CommitOutcome> outcomes(records.size());
   ASSERT_TRUE(store->CommitBatch({records.data(), 25}, absl::MakeSpan(outcomes.data(), 25)).ok());
-  Psql(absl::StrCat("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
-                    "application_name = 'aggregatord' AND pid <> pg_backend_pid()"));
+  Psql(
+      absl::StrCat("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                   "application_name = 'aggregatord' AND pid <> pg_backend_pid()"));
   ASSERT_TRUE(
       store->CommitBatch({records.data() + 25, 25}, absl::MakeSpan(outcomes.data() + 25, 25)).ok());
   EXPECT_EQ(StoredCounts(*store), ExpectedCounts(pings));
