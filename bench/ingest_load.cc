@@ -480,6 +480,8 @@ absl::StatusOr<Workspace> MakeWorkspace() {
     pinset->set_index(k);
     pinset->set_name(absl::StrCat("pinset-", k));
     pinset->set_organization(absl::StrCat("org-", k / 4));
+    pinset->set_mode(v1::PIN_MODE_TEST);
+    pinset->add_spki_sha256(std::string(32, static_cast<char>(k)));
   }
   catalog.set_version(aggregator::CatalogVersion(catalog));
   ws.catalog_file = ws.dir + "/catalog.textproto";

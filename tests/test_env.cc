@@ -48,6 +48,10 @@ absl::StatusOr<ConfigFiles> WriteConfigFiles(const std::string& dir) {
   if (!google::protobuf::TextFormat::ParseFromString(kCatalogText, &files.catalog)) {
     return absl::InternalError("bad test catalog");
   }
+  // One made-up acceptable key hash per pinset: browsers refuse a pinset without one.
+  for (int i = 0; i < files.catalog.pinsets_size(); ++i) {
+    files.catalog.mutable_pinsets(i)->add_spki_sha256(std::string(32, static_cast<char>(0x10 + i)));
+  }
   files.catalog.set_version(aggregator::CatalogVersion(files.catalog));
   files.token_file = dir + "/tokens";
   files.catalog_file = dir + "/catalog.textproto";

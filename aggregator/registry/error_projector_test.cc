@@ -50,9 +50,11 @@ class ErrorProjectorTest : public ::testing::Test {
     ASSERT_TRUE(registry.ok());
     registry_ = *std::move(registry);
     ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(R"pb(
-      pinsets { index: 0 name: "a" organization: "A" }
-      pinsets { index: 1 name: "b" organization: "B" }
+      pinsets { index: 0 name: "a" organization: "A" mode: PIN_MODE_TEST }
+      pinsets { index: 1 name: "b" organization: "B" mode: PIN_MODE_TEST }
     )pb", &catalog_));
+    catalog_.mutable_pinsets(0)->add_spki_sha256(std::string(32, 'a'));
+    catalog_.mutable_pinsets(1)->add_spki_sha256(std::string(32, 'b'));
     absl::StatusOr<std::string> version = registry_->PublishCatalog(catalog_, "", "t");
     ASSERT_TRUE(version.ok());
     catalog_.set_version(*version);

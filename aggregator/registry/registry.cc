@@ -59,32 +59,6 @@ std::string FormatEpsilon(double e) {
   return std::isinf(e) ? std::string("inf") : absl::StrFormat("%.4f", e);
 }
 
-// CheckCatalogShape verifies the structural rules of a catalog (see PublishCatalog).
-absl::Status CheckCatalogShape(const v1::Catalog& catalog) {
-  if (catalog.pinsets_size() == 0) {
-    return absl::InvalidArgumentError("catalog has no pinsets");
-  }
-  for (int i = 0; i < catalog.pinsets_size(); ++i) {
-    const v1::Pinset& pinset = catalog.pinsets(i);
-    if (pinset.index() != static_cast<uint32_t>(i)) {
-      return absl::InvalidArgumentError(absl::StrCat("catalog pinset '", pinset.name(),
-                                                     "' at position ", i, " has index ",
-                                                     pinset.index(), "; indices must be 0..K-1"));
-    }
-    if (pinset.name().empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("catalog pinset ", i, " has no name"));
-    }
-  }
-  for (const v1::PinnedHost& host : catalog.hosts()) {
-    if (host.pinset_index() >= static_cast<uint32_t>(catalog.pinsets_size())) {
-      return absl::InvalidArgumentError(absl::StrCat("catalog host '", host.host(),
-                                                     "' names pinset ", host.pinset_index(),
-                                                     " but K = ", catalog.pinsets_size()));
-    }
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 Registry::Registry(CountStore* store, RegistryOptions options)
@@ -335,13 +309,17 @@ absl::StatusOr<v1::ParamsVersion> Registry::PublishParams(const v1::Randomizatio
 
 absl::StatusOr<std::string> Registry::PublishCatalog(v1::Catalog catalog, absl::string_view note,
                                                      absl::string_view actor) {
-  if (absl::Status s = CheckCatalogShape(catalog); !s.ok()) return s;
+  if (catalog.pinsets_size() == 0) return absl::InvalidArgumentError("catalog has no pinsets");
   const std::string version = options_.catalog_version(catalog);
   if (!catalog.version().empty() && catalog.version() != version) {
     return absl::InvalidArgumentError(absl::StrCat("catalog version field '", catalog.version(),
                                                    "' does not match its content hash ", version));
   }
   catalog.set_version(version);
+  // Publish only what browsers will accept.
+  if (absl::Status s = ValidateCatalogForClients(catalog); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("catalog refused: ", s.message()));
+  }
 
   absl::MutexLock publish_lock(&publish_mu_);
   std::string old_version;

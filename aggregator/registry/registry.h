@@ -117,9 +117,10 @@ class Registry final : public VersionLookup {
       const v1::RandomizationParams& params, absl::string_view catalog_version,
       absl::string_view note, absl::string_view actor) ABSL_LOCKS_EXCLUDED(mu_, publish_mu_);
   // PublishCatalog recomputes the catalog's version (INVALID_ARGUMENT when a non-empty `version`
-  // field differs, or when pinset indices are not 0..K-1 in order, or a host names a missing
-  // pinset), stores it with an audit record and returns the version. Publishing a catalog that is
-  // already stored is a no-op returning its version.
+  // field differs), checks that browsers will accept it (ValidateCatalogForClients: indices
+  // 0..K-1 in order, names, organizations, modes, SPKI hashes, normalized hosts; INVALID_ARGUMENT
+  // naming the problem), stores it with an audit record and returns the version. Publishing a
+  // catalog that is already stored is a no-op returning its version.
   [[nodiscard]] absl::StatusOr<std::string> PublishCatalog(v1::Catalog catalog,
                                                            absl::string_view note,
                                                            absl::string_view actor)

@@ -15,11 +15,14 @@ namespace {
 v1::Catalog ThreePinsets() {
   v1::Catalog catalog;
   EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(R"pb(
-    pinsets { index: 0 name: "google" organization: "Google" }
-    pinsets { index: 1 name: "tor" organization: "Tor" }
-    pinsets { index: 2 name: "mozilla" organization: "Mozilla" }
+    pinsets { index: 0 name: "google" organization: "Google" mode: PIN_MODE_ENFORCE }
+    pinsets { index: 1 name: "tor" organization: "Tor" mode: PIN_MODE_TEST }
+    pinsets { index: 2 name: "mozilla" organization: "Mozilla" mode: PIN_MODE_TEST }
     hosts { host: "google.com" pinset_index: 0 }
   )pb", &catalog));
+  for (int i = 0; i < catalog.pinsets_size(); ++i) {
+    catalog.mutable_pinsets(i)->add_spki_sha256(std::string(32, static_cast<char>('a' + i)));
+  }
   return catalog;
 }
 
@@ -163,6 +166,15 @@ TEST_F(RegistryTest, RefusesBadParamsAndCatalogs) {
   v1::Catalog bad_host = ThreePinsets();
   bad_host.mutable_hosts(0)->set_pinset_index(3);
   EXPECT_EQ(registry_->PublishCatalog(bad_host, "", "a").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  v1::Catalog no_keys = ThreePinsets();
+  no_keys.mutable_pinsets(2)->clear_spki_sha256();  // browsers would refuse it
+  absl::Status refused = registry_->PublishCatalog(no_keys, "", "a").status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.message().find("SPKI"), std::string::npos) << refused;
+  v1::Catalog upper_case_host = ThreePinsets();
+  upper_case_host.mutable_hosts(0)->set_host("Google.COM");
+  EXPECT_EQ(registry_->PublishCatalog(upper_case_host, "", "a").status().code(),
             absl::StatusCode::kInvalidArgument);
   v1::Catalog wrong_version = ThreePinsets();
   wrong_version.set_version("0000");

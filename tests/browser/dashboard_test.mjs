@@ -95,6 +95,7 @@ try {
   await alert.click();
   await page.waitForFunction((org) => document.getElementById('org-title').textContent === org, spikeOrg);
   await page.locator('#advisor li[data-verdict]').first().waitFor();
+  await page.locator('#orgs-panel .table-scroll').evaluate((el) => { el.scrollTop = 0; });
   await page.waitForTimeout(300);
   await page.screenshot({ path: screenshot, fullPage: true });
   ok(`screenshot saved to ${screenshot}`);

@@ -90,7 +90,9 @@ class Cluster {
     return TlsChannel(addresses_[replica], certs_.ca_pem);
   }
   // Alive is true while the replica's process runs.
-  bool Alive(int replica) { return !processes_[replica]->WaitFor(absl::ZeroDuration()).has_value(); }
+  bool Alive(int replica) {
+    return !processes_[replica]->WaitFor(absl::ZeroDuration()).has_value();
+  }
   std::string Stderr(int replica) const {
     return ReadFileOrEmpty(absl::StrCat(dir_, "/stderr", replica));
   }
@@ -112,8 +114,8 @@ class Cluster {
     absl::StatusOr<std::unique_ptr<Subprocess>> process = Subprocess::Start(
         {RunfilePath("aggregator/serve/aggregatord"), "--listen=127.0.0.1:0",
          "--port_file=" + port_file, "--tls_cert=" + certs_.server_cert_file,
-         "--tls_key=" + certs_.server_key_file, "--store=postgres",
-         "--postgres=" + pg_->ConnInfo(), "--postgres_password_file=" + pg_->password_file(),
+         "--tls_key=" + certs_.server_key_file, "--store=postgres", "--postgres=" + pg_->ConnInfo(),
+         "--postgres_password_file=" + pg_->password_file(),
          absl::StrCat("--postgres_schema=", kSchema), "--postgres_pool_size=3",
          absl::StrCat("--data_dir=", dir_, "/data", r), "--token_file=" + files_.token_file,
          "--initial_catalog=" + files_.catalog_file, "--initial_params=" + files_.params_file,
@@ -194,8 +196,8 @@ class Load {
     while (absl::Now() < give_up) {
       auto context = ContextWithDeadline(absl::Seconds(5));
       v1::SubmitResponse response;
-      const grpc::Status status = stubs_[replica]->Submit(context.get(), SubmitFor(pings_[i]),
-                                                          &response);
+      const grpc::Status status =
+          stubs_[replica]->Submit(context.get(), SubmitFor(pings_[i]), &response);
       if (status.ok()) return {replica, response.duplicate()};
       failures_.fetch_add(1);
       replica = (replica + 1) % kReplicas;
@@ -272,7 +274,8 @@ void ExpectExactCounts(Cluster& cluster, const std::vector<v1::Ping>& pings) {
 void ExpectAllDuplicates(Cluster& cluster, const std::vector<v1::Ping>& pings, int replica) {
   auto context = ContextWithDeadline(absl::Seconds(60));
   v1::SubmitBatchResponse response;
-  auto writer = v1::Ingest::NewStub(cluster.Channel(replica))->SubmitBatch(context.get(), &response);
+  auto writer =
+      v1::Ingest::NewStub(cluster.Channel(replica))->SubmitBatch(context.get(), &response);
   for (const v1::Ping& ping : pings) ASSERT_TRUE(writer->Write(SubmitFor(ping)));
   ASSERT_TRUE(writer->WritesDone());
   const grpc::Status status = writer->Finish();
