@@ -270,14 +270,29 @@ absl::StatusOr<v1::ParamsVersion> Registry::PublishParams(const v1::Randomizatio
                                                           absl::string_view catalog_version,
                                                           absl::string_view note,
                                                           absl::string_view actor) {
-  // Another replica sharing the store may take the next number first; then reload and retry.
-  constexpr int kAttempts = 5;
   absl::MutexLock publish_lock(&publish_mu_);
+  return PublishParamsLocked(params, catalog_version, note, actor, /*only_if_none=*/false);
+}
+
+absl::StatusOr<v1::ParamsVersion> Registry::PublishInitialParams(
+    const v1::RandomizationParams& params, absl::string_view note, absl::string_view actor) {
+  absl::MutexLock publish_lock(&publish_mu_);
+  if (absl::Status s = RefreshLocked(); !s.ok()) return s;
+  return PublishParamsLocked(params, "", note, actor, /*only_if_none=*/true);
+}
+
+absl::StatusOr<v1::ParamsVersion> Registry::PublishParamsLocked(
+    const v1::RandomizationParams& params, absl::string_view catalog_version,
+    absl::string_view note, absl::string_view actor, bool only_if_none) {
+  // Another replica sharing the store may take the next number first; then reload and retry
+  // (or, for initial parameters, accept what it published).
+  constexpr int kAttempts = 5;
   for (int attempt = 1;; ++attempt) {
     v1::ParamsVersion published;
     std::string old_value = "null";
     {
       absl::ReaderMutexLock lock(&mu_);
+      if (only_if_none && !params_.empty()) return params_.back();
       absl::StatusOr<v1::ParamsVersion> evaluated = EvaluateLocked(params, catalog_version);
       if (!evaluated.ok()) return evaluated.status();
       published = *std::move(evaluated);

@@ -116,6 +116,13 @@ class Registry final : public VersionLookup {
   [[nodiscard]] absl::StatusOr<v1::ParamsVersion> PublishParams(
       const v1::RandomizationParams& params, absl::string_view catalog_version,
       absl::string_view note, absl::string_view actor) ABSL_LOCKS_EXCLUDED(mu_, publish_mu_);
+  // PublishInitialParams publishes `params` as version 1 unless some version exists (in this
+  // registry or, after a refresh, in the shared store); then it publishes nothing and returns the
+  // current version. Replicas starting together with the same initial parameters thus agree on
+  // one version 1.
+  [[nodiscard]] absl::StatusOr<v1::ParamsVersion> PublishInitialParams(
+      const v1::RandomizationParams& params, absl::string_view note, absl::string_view actor)
+      ABSL_LOCKS_EXCLUDED(mu_, publish_mu_);
   // PublishCatalog recomputes the catalog's version (INVALID_ARGUMENT when a non-empty `version`
   // field differs), checks that browsers will accept it (ValidateCatalogForClients: indices
   // 0..K-1 in order, names, organizations, modes, SPKI hashes, normalized hosts; INVALID_ARGUMENT
@@ -144,6 +151,11 @@ class Registry final : public VersionLookup {
   absl::Status AddAudit(absl::string_view actor, absl::string_view action, std::string old_value,
                         std::string new_value);
   std::string CurrentCatalogVersionLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<v1::ParamsVersion> PublishParamsLocked(const v1::RandomizationParams& params,
+                                                        absl::string_view catalog_version,
+                                                        absl::string_view note,
+                                                        absl::string_view actor, bool only_if_none)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(publish_mu_) ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status RefreshLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(publish_mu_) ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<v1::ParamsVersion> EvaluateLocked(const v1::RandomizationParams& params,
                                                    absl::string_view catalog_version) const

@@ -270,5 +270,31 @@ TEST_F(RegistryTest, ReplicasSharingAStoreAgreeOnVersionNumbers) {
   EXPECT_EQ(all[3].published_by(), "bob");
 }
 
+TEST_F(RegistryTest, InitialParamsArePublishedOnceAcrossReplicas) {
+  ASSERT_TRUE(registry_->PublishCatalog(ThreePinsets(), "", "config").ok());
+  SqliteStoreOptions store_options;
+  store_options.path = path_;
+  auto other_store = SqliteStore::Open(store_options);
+  ASSERT_TRUE(other_store.ok());
+  RegistryOptions options;
+  options.max_epsilon_one = 4.0;
+  options.max_epsilon_inf = 7.0;
+  auto other = Registry::Load(other_store->get(), options);  // loaded before any params exist
+  ASSERT_TRUE(other.ok());
+
+  absl::StatusOr<v1::ParamsVersion> first =
+      registry_->PublishInitialParams(MakeParams(0.5, 0.25, 0.75, 1), "initial", "config");
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->version(), 1u);
+  // The second replica, starting with the same configuration, publishes nothing.
+  absl::StatusOr<v1::ParamsVersion> second =
+      (*other)->PublishInitialParams(MakeParams(0.5, 0.25, 0.75, 1), "initial", "config");
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->version(), 1u);
+  ASSERT_TRUE(registry_->Refresh().ok());
+  EXPECT_EQ(registry_->ListParams().size(), 1u);
+  EXPECT_EQ((*other)->ListParams().size(), 1u);
+}
+
 }  // namespace
 }  // namespace pinning::aggregator

@@ -17,8 +17,10 @@
 //   record-event    --day=DAY --kind=promote_to_enforce|demote_to_test|pinset_change|
 //                   params_change|catalog_change|note [--organization= --pinset= --description=]
 //   export-counts   --data_dir=DIR --out=F [--format=native|rappor --params_version=N
-//                   --rappor_params_out=F --rappor_labels_out=F]     (local store, no server)
-//   import-counts   --data_dir=DIR --in=F                              (local store, no server)
+//                   --rappor_params_out=F --rappor_labels_out=F]     (the store, no server)
+//   import-counts   --data_dir=DIR --in=F                              (the store, no server)
+//                   (both also --store=postgres --postgres=CONNINFO [--postgres_password_file=F
+//                   --postgres_schema=S] instead of --data_dir)
 //
 // Global flags: --server=HOST:PORT, --ca_file=PEM (TLS; the system roots when empty) or --insecure,
 // --token_file=F (else the AGGCTL_TOKEN environment variable; tokens are never taken from the
@@ -50,6 +52,7 @@
 #include "aggregator/serve/grpc_status.h"
 #include "aggregator/serve/proto_files.h"
 #include "aggregator/storage/counts_csv.h"
+#include "aggregator/storage/postgres/postgres_store.h"
 #include "aggregator/storage/sqlite_store.h"
 #include "google/protobuf/util/time_util.h"
 #include "grpcpp/grpcpp.h"
@@ -92,6 +95,10 @@ ABSL_FLAG(std::string, kind, "note", "record-event: event kind");
 ABSL_FLAG(std::string, pinset, "", "record-event: pinset name");
 ABSL_FLAG(std::string, description, "", "record-event: free text");
 ABSL_FLAG(std::string, data_dir, "", "export/import-counts: aggregatord's data directory");
+ABSL_FLAG(std::string, store, "sqlite", "export/import-counts: sqlite (--data_dir) or postgres");
+ABSL_FLAG(std::string, postgres, "", "export/import-counts: PostgreSQL conninfo, no password");
+ABSL_FLAG(std::string, postgres_password_file, "", "export/import-counts: password file");
+ABSL_FLAG(std::string, postgres_schema, "public", "export/import-counts: PostgreSQL schema");
 ABSL_FLAG(std::string, out, "", "export-counts: output file (counts.csv for --format=rappor)");
 ABSL_FLAG(std::string, in, "", "import-counts: input file (native CSV)");
 ABSL_FLAG(std::string, format, "native", "export-counts: native or rappor");
@@ -484,9 +491,22 @@ absl::Status RecordEvent(const std::shared_ptr<grpc::Channel>& channel) {
   return absl::OkStatus();
 }
 
-// OpenLocalStore opens aggregator.db in --data_dir. With `create`, a missing directory and
-// database are created (import into a new store); otherwise they must exist.
-absl::StatusOr<std::unique_ptr<SqliteStore>> OpenLocalStore(bool create) {
+// OpenStore opens the store named by --store: PostgreSQL (--postgres), or aggregator.db in
+// --data_dir. For SQLite with `create`, a missing directory and database are created (import into
+// a new store); otherwise they must exist.
+absl::StatusOr<std::unique_ptr<CountStore>> OpenStore(bool create) {
+  if (absl::GetFlag(FLAGS_store) == "postgres") {
+    PostgresStoreOptions options;
+    options.conninfo = absl::GetFlag(FLAGS_postgres);
+    options.password_file = absl::GetFlag(FLAGS_postgres_password_file);
+    options.schema = absl::GetFlag(FLAGS_postgres_schema);
+    options.pool_size = 1;
+    ASSIGN_OR_RETURN(std::unique_ptr<PostgresStore> store, PostgresStore::Open(options));
+    return std::unique_ptr<CountStore>(std::move(store));
+  }
+  if (absl::GetFlag(FLAGS_store) != "sqlite") {
+    return absl::InvalidArgumentError("--store must be sqlite or postgres");
+  }
   const std::string dir = absl::GetFlag(FLAGS_data_dir);
   if (dir.empty()) return absl::InvalidArgumentError("--data_dir is required");
   SqliteStoreOptions options;
@@ -499,13 +519,14 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> OpenLocalStore(bool create) {
   } else if (::stat(options.path.c_str(), &st) != 0) {
     return absl::NotFoundError(absl::StrCat("no database at ", options.path));
   }
-  return SqliteStore::Open(options);
+  ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> store, SqliteStore::Open(options));
+  return std::unique_ptr<CountStore>(std::move(store));
 }
 
 absl::Status ExportCounts() {
   const std::string out_path = absl::GetFlag(FLAGS_out);
   if (out_path.empty()) return absl::InvalidArgumentError("--out is required");
-  ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> store, OpenLocalStore(/*create=*/false));
+  ASSIGN_OR_RETURN(std::unique_ptr<CountStore> store, OpenStore(/*create=*/false));
   std::ofstream out(out_path, std::ios::trunc);
   if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", out_path));
   const std::string format = absl::GetFlag(FLAGS_format);
@@ -539,7 +560,7 @@ absl::Status ImportCounts() {
   if (in_path.empty()) return absl::InvalidArgumentError("--in is required");
   std::ifstream in(in_path);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", in_path));
-  ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> store, OpenLocalStore(/*create=*/true));
+  ASSIGN_OR_RETURN(std::unique_ptr<CountStore> store, OpenStore(/*create=*/true));
   RETURN_IF_ERROR(ImportCountsCsv(in, *store));
   std::cerr << "imported counts from " << in_path << "\n";
   return absl::OkStatus();

@@ -99,8 +99,8 @@ absl::Status Bootstrap(const ServerOptions& options, Registry& registry) {
   if (!options.initial_params_file.empty() && !registry.CurrentParams().ok()) {
     v1::RandomizationParams params;
     RETURN_IF_ERROR(ReadProtoFile(options.initial_params_file, &params));
-    absl::StatusOr<v1::ParamsVersion> published = registry.PublishParams(
-        params, "", absl::StrCat("from ", options.initial_params_file), kConfigActor);
+    absl::StatusOr<v1::ParamsVersion> published = registry.PublishInitialParams(
+        params, absl::StrCat("from ", options.initial_params_file), kConfigActor);
     if (!published.ok()) {
       return absl::Status(published.status().code(),
                           absl::StrCat("initial_params_file ", options.initial_params_file, ": ",
