@@ -101,7 +101,8 @@ absl::StatusOr<pid_t> Spawn(const SpawnSpec& spec) {
   const std::string out = spec.output_file.empty() ? "/dev/null" : spec.output_file;
   posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+  short flags =
+      POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;  // NOLINT(runtime/int): the API's type
   if (spec.new_session) flags |= POSIX_SPAWN_SETSID;
   posix_spawnattr_setflags(&attr, flags);
   sigset_t none;

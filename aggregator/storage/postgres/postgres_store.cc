@@ -514,6 +514,7 @@ absl::StatusOr<std::vector<std::string>> PostgresStore::ListCatalogVersions() {
   PgParams none;
   ASSIGN_OR_RETURN(PgResult r, conn->ExecParams("SELECT version FROM catalogs ORDER BY seq", none));
   std::vector<std::string> out;
+  out.reserve(r.rows());
   for (int i = 0; i < r.rows(); ++i) out.emplace_back(r.Value(i, 0));
   return out;
 }
