@@ -1,10 +1,140 @@
 #!/usr/bin/env bash
-# tools/demo.sh: sets up a fresh machine, builds, and runs the self-checking demo.
-# Exits non-zero when a check fails.
+# tools/demo.sh: the README's first command. Sets up a fresh machine, builds, starts a development
+# aggregator (embedded SQLite, TLS) in the background, runs the self-checking population simulation
+# (pinsim: simulated browsers check real pinned chains, send real pings through the real uploader,
+# and the decoded rates are compared with the truth), prints the table, and leaves the aggregator
+# running with the commands to query it.
+#
+# Usage: bash tools/demo.sh
+# Environment: DEMO_BROWSERS (default 20000), DEMO_DAYS (default 7, at most 7),
+#              DEMO_TRANSPORT (submit: one Ingest.Submit per ping, the default; batch: a relay
+#              with SubmitBatch), BAZEL_OUTPUT_BASE (passed to bazel --output_base when set).
+# Everything it writes is under demo-data/ (ignored by git). Running it again stops the previous
+# demo aggregator and starts over with fresh data; the certificates and tokens are kept.
+# Exit status: pinsim's (0 when the interval coverage is plausible), or 1 on a setup failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$(pwd)
+demo="$root/demo-data"
+browsers=${DEMO_BROWSERS:-20000}
+days=${DEMO_DAYS:-7}
+transport=${DEMO_TRANSPORT:-submit}
 
 bash tools/setup.sh
-echo "demo: building (the first build on a fresh machine takes a few minutes)"
-bazel build -c opt //privacy:privacyctl 2>&1 | grep -E '^(ERROR|FAILED)' || true
-exec bazel-bin/privacy/privacyctl demo
+
+bazel_startup=()
+[[ -n "${BAZEL_OUTPUT_BASE:-}" ]] && bazel_startup=(--output_base="$BAZEL_OUTPUT_BASE")
+targets=(//aggregator/serve:aggregatord //aggregator/serve:aggctl //client/sim:pinsim)
+echo "demo: building ${targets[*]} (the first build on a fresh machine takes several minutes)"
+build_log=$(mktemp)
+if ! bazel "${bazel_startup[@]}" build "${targets[@]}" >"$build_log" 2>&1; then
+  grep -E '^(ERROR|FAILED)|error:' "$build_log" | head -40 >&2 || tail -40 "$build_log" >&2
+  rm -f "$build_log"
+  echo "demo: build failed" >&2
+  exit 1
+fi
+rm -f "$build_log"
+bin=$(bazel "${bazel_startup[@]}" info bazel-bin 2>/dev/null)
+aggregatord="$bin/aggregator/serve/aggregatord"
+aggctl="$bin/aggregator/serve/aggctl"
+pinsim="$bin/client/sim/pinsim"
+
+mkdir -p "$demo"
+chmod 0700 "$demo"
+
+# Stop the aggregator of a previous demo run: only the process recorded in our pid file, and only
+# if it still is an aggregatord serving demo-data.
+pid_file="$demo/aggregatord.pid"
+if [[ -f "$pid_file" ]]; then
+  old=$(cat "$pid_file")
+  if [[ "$old" =~ ^[0-9]+$ ]] && [[ -r "/proc/$old/cmdline" ]] &&
+     tr '\0' ' ' <"/proc/$old/cmdline" | grep -q "aggregatord.*$demo"; then
+    echo "demo: stopping the previous demo aggregator (pid $old)"
+    kill -TERM "$old" 2>/dev/null || true
+    for _ in $(seq 1 100); do
+      kill -0 "$old" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$old" 2>/dev/null; then
+      echo "demo: pid $old did not stop; stop it and run again" >&2
+      exit 1
+    fi
+  fi
+  rm -f "$pid_file"
+fi
+
+# Development TLS certificates (localhost) and bearer tokens, made once.
+if [[ ! -s "$demo/certs/ca.pem" ]]; then
+  bash tools/dev_certs.sh "$demo/certs"
+fi
+if [[ ! -s "$demo/tokens" ]]; then
+  (
+    umask 077
+    admin=$(openssl rand -hex 24)
+    reader=$(openssl rand -hex 24)
+    printf '%s privacy-admin demo-admin\n%s reader demo-reader\n' "$admin" "$reader" >"$demo/tokens"
+    printf '%s\n' "$admin" >"$demo/admin.token"
+    printf '%s\n' "$reader" >"$demo/reader.token"
+  )
+fi
+
+# A fresh aggregator: the simulation compares this run's pings with this run's truth.
+rm -rf "$demo/aggregator" "$demo/port"
+extra_flags=()
+http_port=${DEMO_HTTP_PORT:-8080}
+if "$aggregatord" --helpfull 2>&1 | grep -q -- '--http_listen'; then
+  extra_flags+=(--http_listen="127.0.0.1:$http_port")
+fi
+setsid nohup "$aggregatord" \
+  --listen=127.0.0.1:0 --port_file="$demo/port" \
+  --tls_cert="$demo/certs/server.pem" --tls_key="$demo/certs/server.key" \
+  --data_dir="$demo/aggregator" --token_file="$demo/tokens" \
+  "${extra_flags[@]}" >"$demo/aggregatord.log" 2>&1 &
+echo $! >"$pid_file"
+for _ in $(seq 1 300); do
+  [[ -s "$demo/port" ]] && break
+  if ! kill -0 "$(cat "$pid_file")" 2>/dev/null; then
+    cat "$demo/aggregatord.log" >&2
+    echo "demo: aggregatord exited" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+if [[ ! -s "$demo/port" ]]; then
+  echo "demo: aggregatord did not start in 30 s; see $demo/aggregatord.log" >&2
+  exit 1
+fi
+port=$(cat "$demo/port")
+echo "demo: aggregatord listening on localhost:$port (TLS), data in $demo/aggregator"
+
+set +e
+"$pinsim" --server="localhost:$port" --ca_file="$demo/certs/ca.pem" \
+  --token_file="$demo/admin.token" --browsers="$browsers" --days="$days" \
+  --transport="$transport" | tee "$demo/pinsim.txt"
+status=${PIPESTATUS[0]}
+set -e
+
+first=$(date -u -d "-$days days" +%F)
+last=$(date -u -d "-1 day" +%F)
+q=(--server="localhost:$port" --ca_file="$demo/certs/ca.pem" --token_file="$demo/reader.token")
+cat <<EOF
+
+demo: the aggregator keeps running (pid $(cat "$pid_file"), log $demo/aggregatord.log).
+Query it:
+  $aggctl ${q[*]} rates --from=$first --to=$last --per_day
+  $aggctl ${q[*]} rates --from=$first --to=$last --group_by=pinset
+  $aggctl ${q[*]} events --from=$first --to=$last
+  $aggctl ${q[*]} params
+  $aggctl ${q[*]} catalog
+Admin commands (publish-params, record-event, audit) take --token_file=$demo/admin.token.
+EOF
+if ((${#extra_flags[@]})); then
+  echo "Dashboard: http://127.0.0.1:$http_port/ (bearer token: $demo/reader.token)"
+fi
+cat <<EOF
+Stop it:  kill $(cat "$pid_file")        (running tools/demo.sh again also does)
+EOF
+if [[ $status -ne 0 ]]; then
+  echo "demo: the self-check FAILED (pinsim exit status $status)" >&2
+fi
+exit "$status"

@@ -41,7 +41,7 @@ ABSL_FLAG(std::string, token_file, "",
 ABSL_FLAG(int, browsers, 20000, "simulated browsers");
 ABSL_FLAG(int, days, 7, "simulated UTC days, ending yesterday");
 ABSL_FLAG(uint64_t, seed, 1, "seed of the population (secrets, visits, noise)");
-ABSL_FLAG(int, threads, 8, "worker threads");
+ABSL_FLAG(int, threads, 32, "worker threads (mostly waiting for acknowledgements)");
 ABSL_FLAG(std::string, transport, "submit",
           "submit: each browser sends Ingest.Submit; batch: a relay forwards with SubmitBatch");
 ABSL_FLAG(std::string, data_dir, "",
@@ -61,6 +61,12 @@ ABSL_FLAG(std::string, spike, "",
           "ORGANIZATION:DAY:RATE violation spike (default: Facebook, day days-2, 30%); 'none'");
 ABSL_FLAG(std::string, rotation, "", "PINSET:DAY pin rotation (default: dropbox, day days/2); 'none'");
 ABSL_FLAG(bool, cells_by_product, false, "one cell per organization, day and product");
+ABSL_FLAG(bool, allow_existing_pings, false,
+          "run even if the aggregator already counts pings for these days (estimates then mix "
+          "runs and the coverage check is void)");
+ABSL_FLAG(std::string, store_dir, "",
+          "keep each browser's state in a client store file in this (empty) directory instead of "
+          "memory");
 ABSL_FLAG(bool, json, false, "print JSON instead of the table");
 ABSL_FLAG(bool, progress, true, "print progress to stderr");
 
@@ -185,6 +191,8 @@ int main(int argc, char** argv) {
   options.threads = absl::GetFlag(FLAGS_threads);
   options.use_submit_batch = transport_flag == "batch";
   options.cells_by_product = absl::GetFlag(FLAGS_cells_by_product);
+  options.allow_existing_pings = absl::GetFlag(FLAGS_allow_existing_pings);
+  options.store_dir = absl::GetFlag(FLAGS_store_dir);
   options.uploader.epsilon_budget = absl::GetFlag(FLAGS_budget);
   absl::StatusOr<pinning::client::sim::Scenario> scenario =
       pinning::client::sim::DefaultScenario(catalog, absl::GetFlag(FLAGS_days));

@@ -319,6 +319,27 @@ absl::StatusOr<SimReport> RunSimulation(const SimulatorOptions& options,
   absl::StatusOr<Hashes> rotated_hashes = hash(rotated_chain);
   if (!rotated_hashes.ok()) return rotated_hashes.status();
 
+  // ---- A fresh aggregator (for these days), so that estimates are of this run only. ----
+  const absl::CivilDay first_day = options.today - days;
+  v1::RatesRequest range;
+  range.set_from_day(absl::FormatCivilTime(first_day));
+  range.set_to_day(absl::FormatCivilTime(first_day + (days - 1)));
+  range.set_group_by(v1::GROUP_BY_PINSET);
+  if (!options.allow_existing_pings) {
+    absl::StatusOr<v1::RatesResponse> existing = admin.Rates(range);
+    if (!existing.ok()) return existing.status();
+    uint64_t pings = 0;
+    for (const v1::RateSeries& series : existing->series()) {
+      for (const v1::RatePoint& point : series.points()) pings = std::max(pings, point.pings());
+    }
+    if (pings > 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the aggregator already counts ", pings, " pings for ", range.from_day(), "..",
+          range.to_day(), "; their estimates would mix earlier runs with this one. Use a fresh "
+          "aggregator data directory (or allow existing pings)"));
+    }
+  }
+
   // ---- Publish the catalog and the parameters. ----
   absl::StatusOr<std::string> catalog_version = admin.PublishCatalog(catalog, "pinsim catalog");
   if (!catalog_version.ok()) return catalog_version.status();
@@ -330,7 +351,6 @@ absl::StatusOr<SimReport> RunSimulation(const SimulatorOptions& options,
 
   // ---- Browsers. ----
   const int threads = std::min(options.threads, options.browsers);
-  const absl::CivilDay first_day = options.today - days;
   SimClock clock;
   clock.Set(Noon(first_day));
   ParamsCache params_cache;

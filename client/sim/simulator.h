@@ -75,7 +75,8 @@ struct SimulatorOptions {
   // The day after the last simulated day (default: today, UTC).
   absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
   uint64_t seed = 1;
-  int threads = 8;
+  // Worker threads; mostly waiting for acknowledgements (group commit), so more than cores.
+  int threads = 32;
   // Parameters published for the catalog (and again for the rotated catalog).
   v1::RandomizationParams params;
   // Upload through a relay with SubmitBatch instead of one Submit per ping.
@@ -93,6 +94,9 @@ struct SimulatorOptions {
   // Keep each browser's state in a client store file (client/client_store.h) in this directory
   // instead of in memory; measures the disk footprint too.
   std::string store_dir;
+  // Run even when the aggregator already counts pings for the simulated days (their estimates
+  // would then mix this run with earlier ones, and the comparison with this run's truth is void).
+  bool allow_existing_pings = false;
   // Evaluate one cell per (organization, day, product) instead of per (organization, day): more,
   // smaller, still independent cells (the products partition the browsers).
   bool cells_by_product = false;
@@ -143,8 +147,10 @@ struct SimReport {
 
 // RunSimulation runs the simulation described in the file comment against an aggregator reached
 // through `transport` (Ingest, Params) and `admin` (Admin, Query). `catalog` is the catalog to
-// publish (e.g. the product's default catalog). Errors: INVALID_ARGUMENT for bad options, and the
-// first error of a publication or query; upload failures are counted, not errors.
+// publish (e.g. the product's default catalog). Errors: INVALID_ARGUMENT for bad options;
+// FAILED_PRECONDITION when the aggregator already counts pings for the simulated days (unless
+// allow_existing_pings); the first error of a publication or query. Upload failures are counted,
+// not errors.
 absl::StatusOr<SimReport> RunSimulation(const SimulatorOptions& options,
                                         const v1::Catalog& catalog, IngestTransport& transport,
                                         AggregatorAdmin& admin);

@@ -10,6 +10,7 @@
 // correlation is at most 0.127 and DE = 1.76), i.e. coverage >= 73/84, and (vacuous below ~135
 // cells) not be implausibly small. The seed is fixed, so the outcome is reproducible.
 #include <algorithm>
+#include <iostream>
 #include <limits>
 #include <memory>
 #include <string>
@@ -83,6 +84,9 @@ TEST(PopulationCoverageE2eTest, IntervalsCoverTheTruthAndShowTheSpike) {
   ASSERT_EQ(report->cells.size(), 6u * kDays * 2);
   EXPECT_EQ(report->insufficient, 0);
   const client::sim::CoverageCheck& coverage = report->coverage;
+  std::cout << "coverage: " << coverage.covered << " of " << coverage.cells
+            << " intervals cover the truth (plausible: at least " << coverage.min_plausible_covered
+            << ", at most " << coverage.cells - coverage.min_plausible_missed << ")\n";
   EXPECT_NEAR(coverage.design_effect, 1 + (kDays - 1) * 0.02734375 / 0.21484375, 1e-9);
   EXPECT_FALSE(coverage.too_few_covered)
       << coverage.covered << " of " << coverage.cells << " intervals cover the truth; at least "
