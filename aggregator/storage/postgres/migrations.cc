@@ -60,6 +60,22 @@ constexpr const char* kMigrations[] = {
         body bytea NOT NULL
       );
     )sql",
+    // Version 3: ping ids partitioned by day, so expiring a day is a DROP of its partition
+    // instead of deleting (and vacuuming) a day of rows. Day partitions (seen_pings_d<day>) are
+    // created by the store as days appear; rows of days without a partition, including those
+    // migrated from version 2, live in the default partition.
+    R"sql(
+      ALTER TABLE seen_pings RENAME TO seen_pings_v2;
+      ALTER INDEX seen_pings_pkey RENAME TO seen_pings_v2_pkey;
+      CREATE TABLE seen_pings(
+        day integer NOT NULL,
+        ping_id bytea NOT NULL,
+        PRIMARY KEY (day, ping_id)
+      ) PARTITION BY RANGE (day);
+      CREATE TABLE seen_pings_default PARTITION OF seen_pings DEFAULT;
+      INSERT INTO seen_pings SELECT day, ping_id FROM seen_pings_v2;
+      DROP TABLE seen_pings_v2;
+    )sql",
 };
 constexpr int kLatest = sizeof(kMigrations) / sizeof(kMigrations[0]);
 

@@ -10,8 +10,9 @@
 //   RETURN_IF_ERROR(MigrateSchema(*conn, "pinning", LatestSchemaVersion()));
 //
 // Schema (all in the named schema):
-//   seen_pings(day, ping_id) primary key (day, ping_id): exactly-once ids; day first makes pruning
-//     a range delete and keeps each day's ids together.
+//   seen_pings(day, ping_id) primary key (day, ping_id): exactly-once ids, range-partitioned by day
+//     (version 3): seen_pings_d<day> per day, created by PostgresStore as days appear, and
+//     seen_pings_default for the rest; expiring a day drops its partition.
 //   counts(day, params_version, catalog_version, product, channel, major_version, pinset, reports,
 //     ones0..ones3) primary key in that order: additive counts. Keys are stored by value (no
 //     dictionary tables), so replicas never coordinate on dictionary ids and a Citus cluster can

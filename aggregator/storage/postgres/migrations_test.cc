@@ -42,10 +42,12 @@ TEST_F(MigrationsTest, AppliesInOrderAndIsIdempotent) {
       "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE "
       "schemaname = 'agg'");
   EXPECT_EQ(tables,
-            "audit_log,catalogs,counts,params_versions,rollout_events,schema_version,seen_pings");
+            "audit_log,catalogs,counts,params_versions,rollout_events,schema_version,seen_pings,"
+            "seen_pings_default");
+  EXPECT_EQ(Psql("SELECT relkind FROM pg_class WHERE oid = 'agg.seen_pings'::regclass"), "p");
   ASSERT_TRUE(MigrateSchema(*conn_, "agg", LatestSchemaVersion()).ok());
   EXPECT_EQ(Psql("SELECT string_agg(version::text, ',' ORDER BY version) FROM agg.schema_version"),
-            "1,2");
+            "1,2,3");
   EXPECT_TRUE(conn_->idle());
   // Other schemas are independent.
   EXPECT_EQ(*CurrentSchemaVersion(*conn_, "other"), 0);

@@ -7,8 +7,10 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "aggregator/storage/batch_aggregator.h"
 #include "aggregator/storage/postgres/connection_config.h"
@@ -56,6 +58,10 @@ constexpr char kCountConflict[] =
     "DO UPDATE SET reports = counts.reports + EXCLUDED.reports, "
     "ones0 = counts.ones0 + EXCLUDED.ones0, ones1 = counts.ones1 + EXCLUDED.ones1, "
     "ones2 = counts.ones2 + EXCLUDED.ones2, ones3 = counts.ones3 + EXCLUDED.ones3";
+
+// First key of the advisory lock serializing partition changes ("part"); the second is
+// hashtext(schema).
+constexpr int32_t kPartitionLockKey = 0x70617274;
 
 // Ping ids deleted per statement when pruning.
 constexpr int64_t kPruneChunk = 50000;
@@ -277,13 +283,122 @@ absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::OpenWithSchemaVers
   pool_options.query_timeout = options.query_timeout;
   ASSIGN_OR_RETURN(std::unique_ptr<ConnectionPool> pool,
                    ConnectionPool::Create(std::move(pool_options)));
-  return std::unique_ptr<PostgresStore>(new PostgresStore(options, std::move(pool)));
+  return std::unique_ptr<PostgresStore>(
+      new PostgresStore(options, std::move(pool), /*partitioned=*/schema_version >= 3));
 }
 
 int PostgresStore::LatestSchemaVersion() { return postgres::LatestSchemaVersion(); }
 
-PostgresStore::PostgresStore(PostgresStoreOptions options, std::unique_ptr<ConnectionPool> pool)
-    : options_(std::move(options)), pool_(std::move(pool)) {}
+PostgresStore::PostgresStore(PostgresStoreOptions options, std::unique_ptr<ConnectionPool> pool,
+                             bool partitioned)
+    : options_(std::move(options)), pool_(std::move(pool)), partitioned_(partitioned) {}
+
+absl::Status PostgresStore::EnsureDayPartitions(absl::Span<const PingRecord> pings) {
+  if (!partitioned_) return absl::OkStatus();
+  std::vector<DayNumber> missing;
+  {
+    absl::MutexLock lock(&partitions_mu_);
+    for (const PingRecord& ping : pings) {
+      for (DayNumber day : {ping.day, ping.day + 1}) {
+        if (day >= 0 && !known_days_.contains(day)) missing.push_back(day);
+      }
+    }
+  }
+  if (missing.empty()) return absl::OkStatus();
+  std::sort(missing.begin(), missing.end());
+  missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
+  ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
+  for (DayNumber day : missing) {
+    const std::string partition = absl::StrCat("seen_pings_d", day);
+    RETURN_IF_ERROR(InTransaction(*conn, [&]() -> absl::Status {
+      // Replicas create partitions one at a time; the loser of a race finds the partition.
+      PgParams lock;
+      lock.AddText(options_.schema);
+      RETURN_IF_ERROR(conn->ExecParams(absl::StrCat("SELECT pg_advisory_xact_lock(",
+                                                    kPartitionLockKey, ", hashtext($1))"),
+                                       lock)
+                          .status());
+      PgParams name;
+      name.AddText(partition);
+      ASSIGN_OR_RETURN(PgResult exists,
+                       conn->ExecParams("SELECT to_regclass($1) IS NOT NULL", name));
+      ASSIGN_OR_RETURN(bool has_partition, postgres::DecodeBool(exists.Value(0, 0)));
+      if (has_partition) return absl::OkStatus();
+      // A day that already has rows in the default partition stays there (creating its
+      // partition would fail); pruning deletes them.
+      PgParams d;
+      d.AddInt4(day);
+      ASSIGN_OR_RETURN(
+          PgResult in_default,
+          conn->ExecParams("SELECT EXISTS (SELECT 1 FROM seen_pings_default WHERE day = $1)", d));
+      ASSIGN_OR_RETURN(bool day_in_default, postgres::DecodeBool(in_default.Value(0, 0)));
+      if (day_in_default) return absl::OkStatus();
+      return conn
+          ->Exec(absl::StrCat("CREATE TABLE ", partition,
+                              " PARTITION OF seen_pings FOR VALUES FROM (", day, ") TO (",
+                              static_cast<int64_t>(day) + 1, ")"))
+          .status();
+    }));
+    absl::MutexLock lock(&partitions_mu_);
+    known_days_.insert(day);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> PostgresStore::DropExpiredPartitions(DayNumber first_kept_day) {
+  if (!partitioned_) return 0;
+  ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
+  PgParams none;
+  ASSIGN_OR_RETURN(PgResult list,
+                   conn->ExecParams("SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON "
+                                    "c.oid = i.inhrelid WHERE i.inhparent = 'seen_pings'::regclass",
+                                    none));
+  std::vector<DayNumber> expired;
+  for (int i = 0; i < list.rows(); ++i) {
+    absl::string_view name = list.Value(i, 0);
+    int64_t day = 0;
+    if (absl::ConsumePrefix(&name, "seen_pings_d") && absl::SimpleAtoi(name, &day) &&
+        day < first_kept_day) {
+      expired.push_back(static_cast<DayNumber>(day));
+    }
+  }
+  std::sort(expired.begin(), expired.end());
+  int64_t removed = 0;
+  for (DayNumber day : expired) {
+    const std::string partition = absl::StrCat("seen_pings_d", day);
+    RETURN_IF_ERROR(InTransaction(*conn, [&]() -> absl::Status {
+      PgParams lock;
+      lock.AddText(options_.schema);
+      RETURN_IF_ERROR(conn->ExecParams(absl::StrCat("SELECT pg_advisory_xact_lock(",
+                                                    kPartitionLockKey, ", hashtext($1))"),
+                                       lock)
+                          .status());
+      PgParams name;
+      name.AddText(partition);
+      ASSIGN_OR_RETURN(PgResult exists,
+                       conn->ExecParams("SELECT to_regclass($1) IS NOT NULL", name));
+      ASSIGN_OR_RETURN(bool has_partition, postgres::DecodeBool(exists.Value(0, 0)));
+      if (!has_partition) return absl::OkStatus();  // another replica dropped it
+      PgParams no_params;
+      ASSIGN_OR_RETURN(
+          PgResult count,
+          conn->ExecParams(absl::StrCat("SELECT count(*) FROM ", partition), no_params));
+      ASSIGN_OR_RETURN(int64_t ids, DecodeInt8(count.Value(0, 0)));
+      RETURN_IF_ERROR(conn->Exec(absl::StrCat("DROP TABLE ", partition)).status());
+      removed += ids;
+      return absl::OkStatus();
+    }));
+  }
+  absl::MutexLock lock(&partitions_mu_);
+  for (auto it = known_days_.begin(); it != known_days_.end();) {
+    if (*it < first_kept_day) {
+      known_days_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  return removed;
+}
 
 PostgresStore::~PostgresStore() = default;
 
@@ -318,6 +433,10 @@ absl::Status PostgresStore::CommitBatch(absl::Span<const PingRecord> pings,
       candidates.push_back(order[k]);
     }
   }
+
+  // Best effort: without its partition a day's ids go to the default partition, which is correct,
+  // only slower to prune.
+  (void)EnsureDayPartitions(pings);
 
   absl::Status status;
   for (int attempt = 1; attempt <= options_.commit_attempts; ++attempt) {
@@ -420,12 +539,13 @@ absl::Status PostgresStore::AddCounts(absl::Span<const CountRow> rows) {
 }
 
 absl::StatusOr<int64_t> PostgresStore::PruneSeenPings(DayNumber first_kept_day) {
+  ASSIGN_OR_RETURN(int64_t dropped, DropExpiredPartitions(first_kept_day));
   ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
-  // An expired day holds up to a day's pings (100M at national scale): delete in chunks, each its
-  // own short statement and transaction, so no statement meets the timeouts and no lock is held
-  // long. The primary key starts with the day, so each chunk is an index range scan. Replicas may
-  // all prune; the deletes are idempotent.
-  int64_t removed = 0;
+  // Expired ids outside dropped partitions (days in the default partition, or a schema older than
+  // version 3) are deleted in chunks, each its own short statement, so no statement meets the
+  // timeouts and no lock is held long. The primary key starts with the day, so each chunk is an
+  // index range scan. Replicas may all prune; the deletes are idempotent.
+  int64_t removed = dropped;
   for (;;) {
     PgParams p;
     p.AddInt4(first_kept_day);

@@ -252,7 +252,7 @@ TEST_F(PostgresStoreTest, ConcurrentOpensMigrateOnce) {
   EXPECT_EQ(opened, 6);
   EXPECT_EQ(Psql(absl::StrCat("SELECT string_agg(version::text, ',' ORDER BY version) FROM ",
                               schema_, ".schema_version")),
-            "1,2");
+            "1,2,3");
 }
 
 TEST_F(PostgresStoreTest, MigratesOlderSchemaAndRefusesNewer) {
@@ -415,6 +415,75 @@ TEST_F(PostgresStoreTest, NetworkPartitionFailsFastAndHeals) {
   ASSERT_TRUE(healed.ok()) << healed;
   EXPECT_EQ(StoredCounts(**store), ExpectedCounts(pings));
   EXPECT_EQ(*(*store)->SeenPingCount(), 300);
+}
+
+std::vector<PingRecord> Records(const std::vector<OwnedPing>& pings) {
+  std::vector<PingRecord> records;
+  for (const OwnedPing& p : pings) records.push_back(p.Record());
+  return records;
+}
+
+// Each day's ids live in their own partition, created as the day appears (with the next day's);
+// pruning drops expired partitions and reports how many ids they held.
+TEST_F(PostgresStoreTest, DayPartitionsAreCreatedAndDropped) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  std::vector<OwnedPing> pings = MakePings(90, 3);
+  for (int i = 0; i < 90; ++i) pings[i].day = 100 + i % 3;  // 30 each on days 100, 101, 102
+  std::vector<PingRecord> records = Records(pings);
+  std::vector<CommitOutcome> outcomes(records.size());
+  ASSERT_TRUE(store->CommitBatch(records, absl::MakeSpan(outcomes)).ok());
+  auto partitions = [&] {
+    return Psql(absl::StrCat(
+        "SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM pg_inherits i JOIN pg_class c "
+        "ON c.oid = i.inhrelid WHERE i.inhparent = '",
+        schema_, ".seen_pings'::regclass"));
+  };
+  EXPECT_EQ(partitions(),
+            "seen_pings_d100,seen_pings_d101,seen_pings_d102,seen_pings_d103,seen_pings_default");
+  EXPECT_EQ(Psql(absl::StrCat("SELECT count(*) FROM ", schema_, ".seen_pings_d101")), "30");
+  EXPECT_EQ(Psql(absl::StrCat("SELECT count(*) FROM ", schema_, ".seen_pings_default")), "0");
+  // A second replica sees the partitions another one created.
+  auto other = Open();
+  ASSERT_TRUE(other->CommitBatch(records, absl::MakeSpan(outcomes)).ok());
+  for (CommitOutcome o : outcomes) EXPECT_EQ(o, CommitOutcome::kDuplicate);
+  absl::StatusOr<int64_t> pruned = other->PruneSeenPings(102);
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_EQ(*pruned, 60);
+  EXPECT_EQ(partitions(), "seen_pings_d102,seen_pings_d103,seen_pings_default");
+  EXPECT_EQ(*store->PruneSeenPings(102), 0);  // already dropped by the other replica
+  EXPECT_EQ(*store->SeenPingCount(), 30);
+  // An expired day that comes back (e.g. an import of old pings) gets a partition again.
+  ASSERT_TRUE(store->CommitBatch({records.data(), 1}, absl::MakeSpan(outcomes.data(), 1)).ok());
+  EXPECT_EQ(outcomes[0], CommitOutcome::kCounted);
+  EXPECT_EQ(Psql(absl::StrCat("SELECT count(*) FROM ", schema_, ".seen_pings_d100")), "1");
+}
+
+// Ids stored before version 3 move into the default partition and keep deduplicating; their days
+// stay in the default partition and are pruned by deletes.
+TEST_F(PostgresStoreTest, IdsFromBeforePartitioningStayInTheDefaultPartition) {
+  std::vector<OwnedPing> pings = MakePings(40, 4);
+  for (auto& p : pings) p.day = 200;
+  std::vector<PingRecord> records = Records(pings);
+  std::vector<CommitOutcome> outcomes(records.size());
+  {
+    absl::StatusOr<std::unique_ptr<PostgresStore>> v2 =
+        PostgresStore::OpenWithSchemaVersion(OptionsFor(schema_), 2);
+    ASSERT_TRUE(v2.ok()) << v2.status();
+    ASSERT_TRUE((*v2)->CommitBatch({records.data(), 20}, absl::MakeSpan(outcomes.data(), 20)).ok());
+  }
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(Psql(absl::StrCat("SELECT count(*) FROM ", schema_, ".seen_pings_default")), "20");
+  ASSERT_TRUE(store->CommitBatch(records, absl::MakeSpan(outcomes)).ok());
+  for (int i = 0; i < 40; ++i) {
+    EXPECT_EQ(outcomes[i], i < 20 ? CommitOutcome::kDuplicate : CommitOutcome::kCounted) << i;
+  }
+  EXPECT_EQ(Psql(absl::StrCat("SELECT count(*) FROM ", schema_, ".seen_pings_default")), "40");
+  EXPECT_EQ(Psql(absl::StrCat("SELECT to_regclass('", schema_, ".seen_pings_d200') IS NULL")), "t");
+  EXPECT_EQ(*store->PruneSeenPings(201), 40);
+  EXPECT_EQ(*store->SeenPingCount(), 0);
+  EXPECT_EQ(StoredCounts(*store), ExpectedCounts(pings));
 }
 
 // Pruning a day larger than one delete chunk removes all of it, and only it.
