@@ -264,7 +264,11 @@
   async function selectOrg(name, loadId) {
     state.selected = name;
     history.replaceState(null, '', '#org=' + encodeURIComponent(name));
-    for (const row of $('orgs').tBodies[0].rows) row.classList.toggle('selected', row.dataset.org === name);
+    for (const row of $('orgs').tBodies[0].rows) {
+      const selected = row.dataset.org === name;
+      row.classList.toggle('selected', selected);
+      if (selected) row.scrollIntoView({ block: 'nearest' });
+    }
     const org = state.orgs.get(name);
     $('org-title').textContent = name || '—';
     if (!org) return;
@@ -392,7 +396,7 @@
       },
       series: [
         { value: (u, v) => (v == null ? '—' : tsToDay(v)) },
-        { label: 'Pings', scale: 'pings', stroke: '#aab4bf', fill: 'rgba(170,180,191,0.35)', width: 0,
+        { label: 'Pings', scale: 'pings', stroke: '#c3cad2', fill: 'rgba(170,180,191,0.28)', width: 0,
           paths: uPlot.paths.bars({ size: [0.75, 12] }), points: { show: false }, value: (u, v) => count(v) },
         { label: '95% high', stroke: 'rgba(31,111,180,0.35)', width: 0.5, points: { show: false }, value: (u, v) => pct(v) },
         { label: 'Violation rate', stroke: '#1f6fb4', width: 2, points: { show: false }, value: (u, v) => pct(v) },

@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "aggregator/alerts/alerts.pb.h"
 #include "aggregator/http/gateway.pb.h"
+#include "aggregator/http/json.h"
 #include "proto/catalog.pb.h"
 #include "proto/query.pb.h"
 
@@ -30,6 +31,13 @@ class Backend {
 
   // Rates answers Query.Rates. INVALID_ARGUMENT for a bad request; UNAVAILABLE when storage fails.
   [[nodiscard]] virtual absl::StatusOr<v1::RatesResponse> Rates(const v1::RatesRequest& request) = 0;
+  // RatesJson is Rates rendered as JSON (json.h). Implementations may override it to serve cached
+  // renderings; the result must equal ProtoToJson(*Rates(request)).
+  [[nodiscard]] virtual absl::StatusOr<std::string> RatesJson(const v1::RatesRequest& request) {
+    absl::StatusOr<v1::RatesResponse> rates = Rates(request);
+    if (!rates.ok()) return rates.status();
+    return ProtoToJson(*rates);
+  }
   // Catalog answers Query.Catalog (empty version: the current catalog); NOT_FOUND when unknown.
   [[nodiscard]] virtual absl::StatusOr<v1::Catalog> Catalog(const v1::CatalogRequest& request) = 0;
   // Events answers Query.Events.

@@ -17,6 +17,10 @@ absl::StatusOr<v1::RatesResponse> CoreBackend::Rates(const v1::RatesRequest& req
   return rates_cache_.Rates(request);
 }
 
+absl::StatusOr<std::string> CoreBackend::RatesJson(const v1::RatesRequest& request) {
+  return rates_cache_.RatesJson(request);
+}
+
 absl::StatusOr<v1::Catalog> CoreBackend::Catalog(const v1::CatalogRequest& request) {
   return parts_.registry->GetCatalog(request.version());
 }

@@ -50,6 +50,7 @@ class CoreBackend final : public Backend {
   CoreBackend(Parts parts, CoreBackendOptions options);
 
   absl::StatusOr<v1::RatesResponse> Rates(const v1::RatesRequest& request) override;
+  absl::StatusOr<std::string> RatesJson(const v1::RatesRequest& request) override;
   absl::StatusOr<v1::Catalog> Catalog(const v1::CatalogRequest& request) override;
   absl::StatusOr<v1::EventsResponse> Events(const v1::EventsRequest& request) override;
   absl::StatusOr<v1::ListParamsResponse> ListParams() override;

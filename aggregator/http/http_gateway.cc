@@ -395,9 +395,7 @@ absl::StatusOr<std::string> HttpGatewayImpl::Api(absl::string_view route, const 
   if (route == "/api/v1/rates") {
     absl::StatusOr<v1::RatesRequest> request = ParseRatesRequest(query);
     if (!request.ok()) return request.status();
-    absl::StatusOr<v1::RatesResponse> rates = backend_->Rates(*request);
-    if (!rates.ok()) return rates.status();
-    return ProtoToJson(*rates);
+    return backend_->RatesJson(*request);
   }
   if (route == "/api/v1/catalog") {
     if (absl::Status s = query.Allow({"version"}); !s.ok()) return s;

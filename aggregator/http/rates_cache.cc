@@ -3,7 +3,9 @@
 #include <map>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "aggregator/http/json.h"
 #include "aggregator/storage/day.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -11,22 +13,62 @@
 namespace pinning::aggregator {
 namespace {
 
-// AppendSeries appends `points` for `days` days starting at `first` to `out`, filling days the
-// source lacks with "no reports" points.
+v1::RatePoint NoReports(DayNumber day) {
+  v1::RatePoint point;
+  point.set_day(FormatDay(day));
+  point.set_sufficient(false);
+  point.set_insufficient_reason("no reports");
+  return point;
+}
+
+// AppendDays appends the points of `source` for days first..last to `out`, filling days the
+// source lacks with "no reports" points (as the decoder reports days without counts).
 void AppendDays(const v1::RateSeries* source, DayNumber first, DayNumber last,
                 v1::RateSeries* out) {
   int next = 0;
   for (DayNumber day = first; day <= last; ++day) {
-    const std::string text = FormatDay(day);
-    if (source != nullptr && next < source->points_size() && source->points(next).day() == text) {
+    if (source != nullptr && next < source->points_size() &&
+        source->points(next).day() == FormatDay(day)) {
       *out->add_points() = source->points(next++);
-      continue;
+    } else {
+      *out->add_points() = NoReports(day);
     }
-    v1::RatePoint* point = out->add_points();
-    point->set_day(text);
-    point->set_sufficient(false);
-    point->set_insufficient_reason("no reports");
   }
+}
+
+// Wrap splits the JSON of `empty` (a message whose last printed field is an empty array) into
+// the text before and after the array's brackets' content.
+std::pair<std::string, std::string> Wrap(const google::protobuf::Message& empty) {
+  std::string json = ProtoToJson(empty);  // ...,"name":[]}
+  return {json.substr(0, json.size() - 2), "]}"};
+}
+
+// PointsJson returns the text inside the brackets of the points array of `series`' JSON.
+std::string PointsJson(const v1::RateSeries& series) {
+  v1::RateSeries header = series;
+  header.clear_points();
+  const std::string prefix = Wrap(header).first;
+  const std::string full = ProtoToJson(series);
+  // The points field is printed last (field order), so the full text is prefix + points + "]}".
+  if (!absl::StartsWith(full, prefix) || !absl::EndsWith(full, "]}")) return std::string();
+  return full.substr(prefix.size(), full.size() - prefix.size() - 2);
+}
+
+// FillerJson returns the JSON of "no reports" points for days first..last, comma-separated.
+std::string FillerJson(DayNumber first, DayNumber last) {
+  v1::RateSeries series;
+  for (DayNumber day = first; day <= last; ++day) *series.add_points() = NoReports(day);
+  return series.points_size() == 0 ? std::string() : PointsJson(series);
+}
+
+std::shared_ptr<const RatesCache::Part> MakePart(v1::RatesResponse response) {
+  auto part = std::make_shared<RatesCache::Part>();
+  part->points_json.reserve(response.series_size());
+  for (const v1::RateSeries& series : response.series()) {
+    part->points_json.push_back(PointsJson(series));
+  }
+  part->response = std::move(response);
+  return part;
 }
 
 }  // namespace
@@ -44,7 +86,7 @@ int64_t RatesCache::misses() const {
   return misses_;
 }
 
-absl::StatusOr<std::shared_ptr<const v1::RatesResponse>> RatesCache::Closed(
+absl::StatusOr<std::shared_ptr<const RatesCache::Part>> RatesCache::Closed(
     const v1::RatesRequest& request) {
   // Deterministic serialization makes equal requests equal keys.
   std::string key;
@@ -61,13 +103,13 @@ absl::StatusOr<std::shared_ptr<const v1::RatesResponse>> RatesCache::Closed(
     if (it != entries_.end() && it->second.expires > now) {
       ++hits_;
       lru_.splice(lru_.begin(), lru_, it->second.lru);
-      return it->second.response;
+      return it->second.part;
     }
     ++misses_;
   }
   absl::StatusOr<v1::RatesResponse> fresh = inner_(request);
   if (!fresh.ok()) return fresh.status();
-  auto response = std::make_shared<const v1::RatesResponse>(*std::move(fresh));
+  std::shared_ptr<const Part> part = MakePart(*std::move(fresh));
   absl::MutexLock lock(&mu_);
   auto it = entries_.find(key);
   if (it != entries_.end()) {
@@ -75,49 +117,127 @@ absl::StatusOr<std::shared_ptr<const v1::RatesResponse>> RatesCache::Closed(
     entries_.erase(it);
   }
   lru_.push_front(key);
-  entries_.emplace(key, Entry{response, now + options_.ttl, lru_.begin()});
+  entries_.emplace(key, Entry{part, now + options_.ttl, lru_.begin()});
   while (static_cast<int>(entries_.size()) > options_.max_entries) {
     entries_.erase(lru_.back());
     lru_.pop_back();
   }
-  return response;
+  return part;
+}
+
+absl::StatusOr<RatesCache::Split> RatesCache::SplitAndFetch(const v1::RatesRequest& request,
+                                                            bool* passthrough) {
+  *passthrough = true;
+  if (!request.per_day() || options_.max_entries <= 0) return Split();
+  absl::StatusOr<DayNumber> from = ParseDay(request.from_day());
+  absl::StatusOr<DayNumber> to = ParseDay(request.to_day());
+  if (!from.ok() || !to.ok() || *to < *from) return Split();  // the inner function explains
+  const DayNumber last_closed = DayFromTime(options_.now()) - options_.closed_after_days;
+  if (*from > last_closed) return Split();  // nothing closed
+  *passthrough = false;
+
+  Split split;
+  split.from = *from;
+  split.to = *to;
+  split.closed_to = std::min(*to, last_closed);
+  v1::RatesRequest closed_request = request;
+  closed_request.set_to_day(FormatDay(split.closed_to));
+  absl::StatusOr<std::shared_ptr<const Part>> closed = Closed(closed_request);
+  if (!closed.ok()) return closed.status();
+  split.closed = *std::move(closed);
+  if (split.closed_to < *to) {
+    v1::RatesRequest open_request = request;
+    open_request.set_from_day(FormatDay(split.closed_to + 1));
+    absl::StatusOr<v1::RatesResponse> open = inner_(open_request);
+    if (!open.ok()) return open.status();
+    split.open = MakePart(*std::move(open));
+  }
+  return split;
 }
 
 absl::StatusOr<v1::RatesResponse> RatesCache::Rates(const v1::RatesRequest& request) {
-  if (!request.per_day() || options_.max_entries <= 0) return inner_(request);
-  absl::StatusOr<DayNumber> from = ParseDay(request.from_day());
-  absl::StatusOr<DayNumber> to = ParseDay(request.to_day());
-  if (!from.ok() || !to.ok() || *to < *from) return inner_(request);  // the inner one explains
-  const DayNumber last_closed = DayFromTime(options_.now()) - options_.closed_after_days;
-  if (*from > last_closed) return inner_(request);  // nothing closed
-
-  v1::RatesRequest closed_request = request;
-  const DayNumber closed_to = std::min(*to, last_closed);
-  closed_request.set_to_day(FormatDay(closed_to));
-  absl::StatusOr<std::shared_ptr<const v1::RatesResponse>> closed = Closed(closed_request);
-  if (!closed.ok()) return closed.status();
-  if (closed_to == *to) return **closed;
-
-  v1::RatesRequest open_request = request;
-  open_request.set_from_day(FormatDay(closed_to + 1));
-  absl::StatusOr<v1::RatesResponse> open = inner_(open_request);
-  if (!open.ok()) return open.status();
+  bool passthrough = false;
+  absl::StatusOr<Split> split = SplitAndFetch(request, &passthrough);
+  if (passthrough) return inner_(request);
+  if (!split.ok()) return split.status();
+  if (split->open == nullptr) return split->closed->response;
 
   // Join by key; both parts list series sorted by key.
   std::map<std::string, std::pair<const v1::RateSeries*, const v1::RateSeries*>> by_key;
-  for (const v1::RateSeries& s : (*closed)->series()) by_key[s.key()].first = &s;
-  for (const v1::RateSeries& s : open->series()) by_key[s.key()].second = &s;
+  for (const v1::RateSeries& s : split->closed->response.series()) by_key[s.key()].first = &s;
+  for (const v1::RateSeries& s : split->open->response.series()) by_key[s.key()].second = &s;
   v1::RatesResponse joined;
   for (const auto& [key, parts] : by_key) {
     v1::RateSeries* series = joined.add_series();
     series->set_key(key);
     series->set_organization(parts.first != nullptr ? parts.first->organization()
                                                     : parts.second->organization());
-    series->mutable_points()->Reserve(*to - *from + 1);
-    AppendDays(parts.first, *from, closed_to, series);
-    AppendDays(parts.second, closed_to + 1, *to, series);
+    series->mutable_points()->Reserve(split->to - split->from + 1);
+    AppendDays(parts.first, split->from, split->closed_to, series);
+    AppendDays(parts.second, split->closed_to + 1, split->to, series);
   }
   return joined;
+}
+
+absl::StatusOr<std::string> RatesCache::RatesJson(const v1::RatesRequest& request) {
+  bool passthrough = false;
+  absl::StatusOr<Split> split = SplitAndFetch(request, &passthrough);
+  if (passthrough) {
+    absl::StatusOr<v1::RatesResponse> response = inner_(request);
+    if (!response.ok()) return response.status();
+    return ProtoToJson(*response);
+  }
+  if (!split.ok()) return split.status();
+
+  // (series, index in its part) per key, from both parts.
+  struct Pieces {
+    const v1::RateSeries* closed = nullptr;
+    const std::string* closed_json = nullptr;
+    const v1::RateSeries* open = nullptr;
+    const std::string* open_json = nullptr;
+  };
+  std::map<std::string, Pieces> by_key;
+  const Part& closed = *split->closed;
+  for (int i = 0; i < closed.response.series_size(); ++i) {
+    Pieces& p = by_key[closed.response.series(i).key()];
+    p.closed = &closed.response.series(i);
+    p.closed_json = &closed.points_json[i];
+  }
+  if (split->open != nullptr) {
+    const Part& open = *split->open;
+    for (int i = 0; i < open.response.series_size(); ++i) {
+      Pieces& p = by_key[open.response.series(i).key()];
+      p.open = &open.response.series(i);
+      p.open_json = &open.points_json[i];
+    }
+  }
+  const std::pair<std::string, std::string> response_wrap = Wrap(v1::RatesResponse());
+  std::string out = response_wrap.first;
+  out.reserve(closed.points_json.empty() ? 64 : 2 * closed.points_json[0].size() * by_key.size());
+  bool first_series = true;
+  for (const auto& [key, p] : by_key) {
+    const v1::RateSeries* any = p.closed != nullptr ? p.closed : p.open;
+    v1::RateSeries header;
+    header.set_key(key);
+    header.set_organization(any->organization());
+    const std::pair<std::string, std::string> series_wrap = Wrap(header);
+    if (!first_series) out.push_back(',');
+    first_series = false;
+    out += series_wrap.first;
+    // Closed days, then open days; a part without the series contributes "no reports" points.
+    std::string closed_points =
+        p.closed_json != nullptr ? *p.closed_json : FillerJson(split->from, split->closed_to);
+    out += closed_points;
+    if (split->closed_to < split->to) {
+      std::string open_points =
+          p.open_json != nullptr ? *p.open_json : FillerJson(split->closed_to + 1, split->to);
+      if (!closed_points.empty() && !open_points.empty()) out.push_back(',');
+      out += open_points;
+    }
+    out += series_wrap.second;
+  }
+  out += response_wrap.second;
+  return out;
 }
 
 }  // namespace pinning::aggregator

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "aggregator/http/json.h"
 #include "aggregator/storage/day.h"
 #include "gtest/gtest.h"
 
@@ -133,6 +134,46 @@ TEST_F(RatesCacheTest, PassesThroughWhatItCannotSplit) {
   ASSERT_TRUE(cache.Rates(PerDay(kToday - 3, kToday)).ok());  // only open days
   EXPECT_EQ(decoder_.requests.back().from_day(), FormatDay(kToday - 3));
   EXPECT_EQ(cache.misses(), 0);
+}
+
+// RatesJson renders exactly what ProtoToJson(Rates(request)) would, for every way a request can
+// split: closed and open, closed only, open only, whole range, and series in one part only.
+TEST_F(RatesCacheTest, JsonEqualsTheRenderedResponse) {
+  RatesCache cache(decoder_.Fn(), Options());
+  std::vector<v1::RatesRequest> requests = {
+      PerDay(kToday - 364, kToday),     // both parts; "New" only in the open part
+      PerDay(kToday - 30, kToday - 8),  // closed only
+      PerDay(kToday - 5, kToday),       // open only
+      PerDay(kToday - 8, kToday - 8),   // one closed day
+      PerDay(kToday - 10, kToday - 2),  // "New" (from kToday - 3) only in the open part
+  };
+  v1::RatesRequest whole = PerDay(kToday - 100, kToday);
+  whole.set_per_day(false);
+  requests.push_back(whole);
+  v1::RatesRequest filtered = PerDay(kToday - 20, kToday);
+  filtered.add_keys("A");
+  requests.push_back(filtered);
+  for (const v1::RatesRequest& request : requests) {
+    SCOPED_TRACE(request.ShortDebugString());
+    absl::StatusOr<std::string> json = cache.RatesJson(request);
+    ASSERT_TRUE(json.ok()) << json.status();
+    absl::StatusOr<v1::RatesResponse> direct = decoder_.Fn()(request);
+    ASSERT_TRUE(direct.ok());
+    EXPECT_EQ(*json, ProtoToJson(*direct));
+    // And a second time, from the cache.
+    EXPECT_EQ(*cache.RatesJson(request), ProtoToJson(*direct));
+  }
+  EXPECT_GT(cache.hits(), 0);
+}
+
+// An empty answer renders as the empty response.
+TEST_F(RatesCacheTest, JsonOfNothing) {
+  RatesCache cache(
+      [](const v1::RatesRequest&) -> absl::StatusOr<v1::RatesResponse> {
+        return v1::RatesResponse();
+      },
+      Options());
+  EXPECT_EQ(*cache.RatesJson(PerDay(kToday - 30, kToday)), "{\"series\":[]}");
 }
 
 }  // namespace

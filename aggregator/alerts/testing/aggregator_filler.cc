@@ -137,7 +137,10 @@ PopulationSpec DemoPopulation(DayNumber last_day, int clients) {
   spec.dimensions[3].set_product("firefox");
   spec.dimensions[3].set_channel("nightly");
   for (auto& org : spec.organizations) {
-    if (org.name == "Umbra Security") org.violation_rate = 0.01;
+    if (org.name == "Umbra Security") {
+      org.violation_rate = 0.01;
+      org.mode = v1::PIN_MODE_TEST;  // a test-mode pinset, so the advisor has a verdict to give
+    }
     if (org.name == "Cedar Cloud") org.violation_rate = 0.03;
   }
   spec.spikes.push_back(
