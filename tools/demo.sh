@@ -39,8 +39,12 @@ aggregatord="$bin/aggregator/serve/aggregatord"
 aggctl="$bin/aggregator/serve/aggctl"
 pinsim="$bin/client/sim/pinsim"
 
-mkdir -p "$demo"
+mkdir -p "$demo/bin"
 chmod 0700 "$demo"
+# Short names for the binaries (links into Bazel's output tree).
+ln -sfn "$aggregatord" "$demo/bin/aggregatord"
+ln -sfn "$aggctl" "$demo/bin/aggctl"
+ln -sfn "$pinsim" "$demo/bin/pinsim"
 
 # Stop the aggregator of a previous demo run: only the process recorded in our pid file, and only
 # if it still is an aggregatord serving demo-data.
@@ -114,19 +118,24 @@ set +e
 status=${PIPESTATUS[0]}
 set -e
 
+# aggctl flag files: the server, its CA and a token (reader, or privacy-admin for Admin calls).
+for role in reader admin; do
+  printf -- '--server=localhost:%s\n--ca_file=%s\n--token_file=%s\n' \
+    "$port" "$demo/certs/ca.pem" "$demo/$role.token" >"$demo/$role.flags"
+done
 first=$(date -u -d "-$days days" +%F)
 last=$(date -u -d "-1 day" +%F)
-q=(--server="localhost:$port" --ca_file="$demo/certs/ca.pem" --token_file="$demo/reader.token")
 cat <<EOF
 
-demo: the aggregator keeps running (pid $(cat "$pid_file"), log $demo/aggregatord.log).
-Query it:
-  $aggctl ${q[*]} rates --from=$first --to=$last --per_day
-  $aggctl ${q[*]} rates --from=$first --to=$last --group_by=pinset
-  $aggctl ${q[*]} events --from=$first --to=$last
-  $aggctl ${q[*]} params
-  $aggctl ${q[*]} catalog
-Admin commands (publish-params, record-event, audit) take --token_file=$demo/admin.token.
+demo: the aggregator keeps running (pid $(cat "$pid_file"), log demo-data/aggregatord.log).
+Query it (from $root):
+  demo-data/bin/aggctl --flagfile=demo-data/reader.flags rates --from=$first --to=$last --per_day
+  demo-data/bin/aggctl --flagfile=demo-data/reader.flags rates --from=$first --to=$last --group_by=pinset --per_day
+  demo-data/bin/aggctl --flagfile=demo-data/reader.flags events --from=$first --to=$last
+  demo-data/bin/aggctl --flagfile=demo-data/reader.flags params
+  demo-data/bin/aggctl --flagfile=demo-data/reader.flags catalog
+  demo-data/bin/aggctl --flagfile=demo-data/admin.flags audit
+Add --json for machine-readable output; the simulation's table is in demo-data/pinsim.txt.
 EOF
 if ((${#extra_flags[@]})); then
   echo "Dashboard: http://127.0.0.1:$http_port/ (bearer token: $demo/reader.token)"

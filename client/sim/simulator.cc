@@ -260,6 +260,9 @@ absl::StatusOr<SimReport> RunSimulation(const SimulatorOptions& options,
                                         catalog.pinsets(i).organization(), "): chains under ",
                                         pinned->front()->subject));
   }
+  report.notes.push_back(absl::StrCat(
+      "the catalog takes ", catalog.SpaceUsedLong(), " bytes in memory (", catalog.ByteSizeLong(),
+      " serialized), once per process and catalog version, shared by all profiles"));
   absl::StatusOr<std::vector<std::string>> interception = maker.InterceptionChain("intercepted");
   if (!interception.ok()) return interception.status();
 
