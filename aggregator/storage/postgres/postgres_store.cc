@@ -491,32 +491,44 @@ absl::Status PostgresStore::ForEachCount(const CountQuery& query,
   p.AddText(query.product);
   p.AddText(query.channel);
   p.AddInt8(query.major_version);
+  constexpr char kWhere[] =
+      " FROM counts WHERE day BETWEEN $1 AND $2 AND pinset >= $3 "
+      "AND ($4 = 0 OR params_version = $4) AND ($5 = '' OR product = $5) "
+      "AND ($6 = '' OR channel = $6) AND ($7 = 0 OR major_version = $7) ";
+  // The decoder adds over dimensions anyway: let the server do it (CountQuery::sum_dimensions).
+  const bool sum_dimensions = query.sum_dimensions && query.product.empty() &&
+                              query.channel.empty() && query.major_version == 0;
+  const std::string sql =
+      sum_dimensions
+          ? absl::StrCat(
+                "SELECT day, params_version, catalog_version, ''::text, ''::text, "
+                "0::int8, pinset, sum(reports)::int8, sum(ones0)::int8, "
+                "sum(ones1)::int8, sum(ones2)::int8, sum(ones3)::int8",
+                kWhere,
+                "GROUP BY day, params_version, catalog_version, pinset "
+                "ORDER BY day, params_version, catalog_version, pinset")
+          : absl::StrCat("SELECT ", kCountColumns, kWhere,
+                         "ORDER BY day, params_version, catalog_version, product, channel, "
+                         "major_version, pinset");
   // One statement sees one snapshot: a batch is visible entirely or not at all.
-  return conn->ForEachRow(
-      absl::StrCat("SELECT ", kCountColumns,
-                   " FROM counts WHERE day BETWEEN $1 AND $2 AND pinset >= $3 "
-                   "AND ($4 = 0 OR params_version = $4) AND ($5 = '' OR product = $5) "
-                   "AND ($6 = '' OR channel = $6) AND ($7 = 0 OR major_version = $7) "
-                   "ORDER BY day, params_version, catalog_version, product, channel, "
-                   "major_version, pinset"),
-      p, [&](const PgResult& r) -> absl::Status {
-        CountRow row;
-        ASSIGN_OR_RETURN(row.day, DecodeInt4(r.Value(0, 0)));
-        ASSIGN_OR_RETURN(int64_t params_version, DecodeInt8(r.Value(0, 1)));
-        row.params_version = static_cast<uint32_t>(params_version);
-        row.catalog_version = r.Value(0, 2);
-        row.product = r.Value(0, 3);
-        row.channel = r.Value(0, 4);
-        ASSIGN_OR_RETURN(int64_t major, DecodeInt8(r.Value(0, 5)));
-        row.major_version = static_cast<uint32_t>(major);
-        ASSIGN_OR_RETURN(row.pinset, DecodeInt4(r.Value(0, 6)));
-        ASSIGN_OR_RETURN(row.reports, DecodeInt8(r.Value(0, 7)));
-        for (int b = 0; b < kMaxBitsPerPinset; ++b) {
-          ASSIGN_OR_RETURN(row.ones[b], DecodeInt8(r.Value(0, 8 + b)));
-        }
-        fn(row);
-        return absl::OkStatus();
-      });
+  return conn->ForEachRow(sql, p, [&](const PgResult& r) -> absl::Status {
+    CountRow row;
+    ASSIGN_OR_RETURN(row.day, DecodeInt4(r.Value(0, 0)));
+    ASSIGN_OR_RETURN(int64_t params_version, DecodeInt8(r.Value(0, 1)));
+    row.params_version = static_cast<uint32_t>(params_version);
+    row.catalog_version = r.Value(0, 2);
+    row.product = r.Value(0, 3);
+    row.channel = r.Value(0, 4);
+    ASSIGN_OR_RETURN(int64_t major, DecodeInt8(r.Value(0, 5)));
+    row.major_version = static_cast<uint32_t>(major);
+    ASSIGN_OR_RETURN(row.pinset, DecodeInt4(r.Value(0, 6)));
+    ASSIGN_OR_RETURN(row.reports, DecodeInt8(r.Value(0, 7)));
+    for (int b = 0; b < kMaxBitsPerPinset; ++b) {
+      ASSIGN_OR_RETURN(row.ones[b], DecodeInt8(r.Value(0, 8 + b)));
+    }
+    fn(row);
+    return absl::OkStatus();
+  });
 }
 
 absl::Status PostgresStore::AddCounts(absl::Span<const CountRow> rows) {

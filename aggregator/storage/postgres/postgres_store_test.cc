@@ -486,6 +486,39 @@ TEST_F(PostgresStoreTest, IdsFromBeforePartitioningStayInTheDefaultPartition) {
   EXPECT_EQ(StoredCounts(*store), ExpectedCounts(pings));
 }
 
+// With sum_dimensions and no dimension filter the server sums over products (one row per day,
+// pinset); with a dimension filter it returns per-dimension rows.
+TEST_F(PostgresStoreTest, SumDimensionsIsComputedByTheServer) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  const std::vector<OwnedPing> pings = MakePings(200, 9);  // chrome and firefox, days 19800-1
+  std::vector<PingRecord> records = Records(pings);
+  std::vector<CommitOutcome> outcomes(records.size());
+  ASSERT_TRUE(store->CommitBatch(records, absl::MakeSpan(outcomes)).ok());
+  CountQuery q;
+  q.to_day = 1 << 30;
+  q.include_group_totals = true;
+  q.sum_dimensions = true;
+  std::map<std::pair<DayNumber, int32_t>, int64_t> summed;
+  int rows = 0;
+  ASSERT_TRUE(store
+                  ->ForEachCount(q,
+                                 [&](const CountRow& r) {
+                                   ++rows;
+                                   EXPECT_EQ(r.product, "");
+                                   EXPECT_EQ(r.major_version, 0u);
+                                   summed[{r.day, r.pinset}] += r.reports;
+                                 })
+                  .ok());
+  EXPECT_EQ(rows, 2 * 5);  // 2 days x (group row + 4 pinsets)
+  int64_t day0 = 0;
+  for (const OwnedPing& p : pings) day0 += p.day == 19800;
+  EXPECT_EQ((summed[{19800, -1}]), day0);
+  q.product = "chrome";
+  ASSERT_TRUE(
+      store->ForEachCount(q, [&](const CountRow& r) { EXPECT_EQ(r.product, "chrome"); }).ok());
+}
+
 // Pruning a day larger than one delete chunk removes all of it, and only it.
 TEST_F(PostgresStoreTest, PrunesLargeDaysInChunks) {
   auto store = Open();
