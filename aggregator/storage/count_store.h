@@ -150,7 +150,8 @@ class CountStore {
   // many were removed.
   [[nodiscard]] virtual absl::StatusOr<int64_t> PruneSeenPings(DayNumber first_kept_day) = 0;
 
-  // SeenPingCount returns how many ping ids are currently remembered.
+  // SeenPingCount returns how many ping ids are currently remembered. It may visit every id: for
+  // tests, tools and occasional metrics, not for the ingest path.
   [[nodiscard]] virtual absl::StatusOr<int64_t> SeenPingCount() = 0;
 
   // ---- Published parameters and catalogs ----

@@ -107,9 +107,23 @@ constexpr const char* kMigrations[] = {
                SUM(ones2), SUM(ones3)
         FROM counts GROUP BY day, params_version, catalog_id, pinset;
     )sql",
+    // Version 5: the id log holds one row per commit (its new ids packed in a blob) instead of
+    // one row per ping, and remembers the day before which ids were pruned.
+    R"sql(
+      CREATE TABLE seen_log_batches(
+        seq INTEGER PRIMARY KEY,
+        ids BLOB NOT NULL
+      );
+      CREATE TABLE seen_meta(
+        key TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+      );
+    )sql",
 };
-// The first schema version with seen_log; CommitBatch needs it.
-constexpr int kSeenLogSchemaVersion = 3;
+// The first schema version with seen_log_batches; CommitBatch needs it.
+constexpr int kSeenLogSchemaVersion = 5;
+// One packed id in seen_log_batches.ids: the day (4 bytes, little-endian) and the 16-byte id.
+constexpr size_t kPackedIdBytes = 4 + kPingIdBytes;
 // The first schema version with counts_rollup.
 constexpr int kRollupSchemaVersion = 4;
 constexpr int kLatestSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
@@ -352,34 +366,67 @@ class SqliteStore::Impl {
     return absl::OkStatus();
   }
 
-  // PrepareIdIndex prepares the exactly-once statements and loads the ids of seen_log (those not
-  // yet merged into seen_pings, or merged by an interrupted merge) into the recent set.
+  // PrepareIdIndex prepares the exactly-once statements and loads the logged ids (those not yet
+  // merged into seen_pings, or merged by an interrupted merge) into the recent set. Ids of the
+  // per-ping log of schema version 3 (seen_log) are loaded too; they are deleted after the first
+  // merge, which includes them.
   absl::Status PrepareIdIndex() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
     RETURN_IF_ERROR(w_find_seen_.Prepare(
         writer_.db, "SELECT 1 FROM seen_pings WHERE day = ?1 AND ping_id = ?2"));
     RETURN_IF_ERROR(
-        w_append_log_.Prepare(writer_.db, "INSERT INTO seen_log(day, ping_id) VALUES(?1, ?2)"));
+        w_append_log_.Prepare(writer_.db, "INSERT INTO seen_log_batches(ids) VALUES(?1)"));
     RETURN_IF_ERROR(w_merge_id_.Prepare(
         writer_.db, "INSERT OR IGNORE INTO seen_pings(day, ping_id) VALUES(?1, ?2)"));
-    RETURN_IF_ERROR(w_trim_log_.Prepare(writer_.db, "DELETE FROM seen_log WHERE seq <= ?1"));
+    RETURN_IF_ERROR(
+        w_trim_log_.Prepare(writer_.db, "DELETE FROM seen_log_batches WHERE seq <= ?1"));
     Statement st;
-    RETURN_IF_ERROR(st.Prepare(writer_.db, "SELECT seq, day, ping_id FROM seen_log"));
+    RETURN_IF_ERROR(st.Prepare(writer_.db, "SELECT value FROM seen_meta WHERE key = 'pruned'"));
+    ASSIGN_OR_RETURN(int rc, st.Step());
+    if (rc == SQLITE_ROW) prune_floor_ = static_cast<DayNumber>(st.Int(0));
+    RETURN_IF_ERROR(st.Prepare(writer_.db, "SELECT day, ping_id FROM seen_log"));
     for (;;) {
-      ASSIGN_OR_RETURN(int rc, st.Step());
+      ASSIGN_OR_RETURN(rc, st.Step());
+      if (rc != SQLITE_ROW) break;
+      absl::string_view id = st.Blob(1);
+      if (id.size() != kPingIdBytes) return absl::DataLossError("seen_log holds a bad ping id");
+      const IdKey key = IdKey::Of(static_cast<DayNumber>(st.Int(0)), id);
+      if (key.day >= prune_floor_) recent_.insert(key);
+      legacy_log_ = true;
+    }
+    RETURN_IF_ERROR(st.Prepare(writer_.db, "SELECT seq, ids FROM seen_log_batches"));
+    for (;;) {
+      ASSIGN_OR_RETURN(rc, st.Step());
       if (rc != SQLITE_ROW) break;
       last_log_seq_ = std::max(last_log_seq_, st.Int(0));
-      absl::string_view id = st.Blob(2);
-      if (id.size() != kPingIdBytes) return absl::DataLossError("seen_log holds a bad ping id");
-      recent_.insert(IdKey::Of(static_cast<DayNumber>(st.Int(1)), id));
+      absl::string_view ids = st.Blob(1);
+      if (ids.size() % kPackedIdBytes != 0) {
+        return absl::DataLossError("seen_log_batches holds a truncated id list");
+      }
+      for (size_t at = 0; at < ids.size(); at += kPackedIdBytes) {
+        const IdKey key = Unpack(ids.substr(at, kPackedIdBytes));
+        if (key.day >= prune_floor_) recent_.insert(key);
+      }
     }
     ids_ready_ = true;
     return absl::OkStatus();
   }
 
-  // IsSeen looks `key` up in the recent set, the frozen set being merged, then seen_pings.
-  absl::StatusOr<bool> IsSeen(const IdKey& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
-    if (recent_.contains(key)) return true;
-    if (std::binary_search(frozen_.begin(), frozen_.end(), key)) return true;
+  static void Pack(const IdKey& key, std::string* out) {
+    const uint32_t day = static_cast<uint32_t>(key.day);
+    const char le[4] = {static_cast<char>(day & 0xff), static_cast<char>((day >> 8) & 0xff),
+                        static_cast<char>((day >> 16) & 0xff),
+                        static_cast<char>((day >> 24) & 0xff)};
+    out->append(le, 4);
+    out->append(key.id.data(), key.id.size());
+  }
+  static IdKey Unpack(absl::string_view packed) {
+    const auto* b = reinterpret_cast<const uint8_t*>(packed.data());
+    const uint32_t day = b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<uint32_t>(b[3]) << 24);
+    return IdKey::Of(static_cast<DayNumber>(day), packed.substr(4));
+  }
+
+  // InSeenPings looks `key` up in seen_pings.
+  absl::StatusOr<bool> InSeenPings(const IdKey& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
     w_find_seen_.BindInt(1, key.day);
     w_find_seen_.BindBlob(2, key.Id());
     absl::StatusOr<int> rc = w_find_seen_.Step();
@@ -388,15 +435,24 @@ class SqliteStore::Impl {
     return *rc == SQLITE_ROW;
   }
 
-  // MaybeFreeze turns a full recent set into the frozen, sorted set that later commits merge into
-  // seen_pings. Only committed state is involved.
+  // IsSeen looks `key` up in the recent set, the frozen set being merged, then seen_pings.
+  absl::StatusOr<bool> IsSeen(const IdKey& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+    if (recent_.contains(key) || frozen_set_.contains(key)) return true;
+    return InSeenPings(key);
+  }
+
+  // MaybeFreeze turns a full recent set into the frozen set that later commits merge into
+  // seen_pings, in key order. Only committed state is involved. The hash set itself moves (for
+  // lookups); the sorted copy drives the merge.
   void MaybeFreeze() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
     if (!frozen_.empty() || recent_.size() < recent_capacity_) return;
-    frozen_.assign(recent_.begin(), recent_.end());
+    frozen_set_ = std::move(recent_);
+    recent_ = absl::flat_hash_set<IdKey>();
+    recent_.reserve(recent_capacity_);
+    frozen_.assign(frozen_set_.begin(), frozen_set_.end());
     std::sort(frozen_.begin(), frozen_.end());
     frozen_max_seq_ = last_log_seq_;
     merge_pos_ = 0;
-    recent_.clear();
   }
 
   // MergeChunk inserts the next `n` frozen ids, in key order, into seen_pings inside the open
@@ -413,8 +469,19 @@ class SqliteStore::Impl {
     if (end == frozen_.size()) {
       w_trim_log_.BindInt(1, frozen_max_seq_);
       RETURN_IF_ERROR(w_trim_log_.Run());
+      // The first freeze after opening included every id of the old per-ping log.
+      if (legacy_log_) RETURN_IF_ERROR(Exec(writer_.db, "DELETE FROM seen_log"));
     }
     return end;
+  }
+
+  // FinishMerge drops the frozen set once fully merged (after the commit).
+  void FinishMerge() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+    if (frozen_.empty() || merge_pos_ < frozen_.size()) return;
+    std::vector<IdKey>().swap(frozen_);
+    frozen_set_ = absl::flat_hash_set<IdKey>();
+    merge_pos_ = 0;
+    legacy_log_ = false;
   }
 
   // Loads the dictionaries of the writer connection.
@@ -628,7 +695,11 @@ class SqliteStore::Impl {
   bool ids_ready_ ABSL_GUARDED_BY(write_mu_) = false;
   size_t recent_capacity_ ABSL_GUARDED_BY(write_mu_) = 0;
   absl::flat_hash_set<IdKey> recent_ ABSL_GUARDED_BY(write_mu_);
-  std::vector<IdKey> frozen_ ABSL_GUARDED_BY(write_mu_);  // sorted
+  std::vector<IdKey> frozen_ ABSL_GUARDED_BY(write_mu_);              // sorted, drives the merge
+  absl::flat_hash_set<IdKey> frozen_set_ ABSL_GUARDED_BY(write_mu_);  // the same, for lookups
+  bool legacy_log_ ABSL_GUARDED_BY(write_mu_) = false;                // seen_log rows were loaded
+  DayNumber prune_floor_ ABSL_GUARDED_BY(write_mu_) = 0;              // ids before it were pruned
+  std::string batch_log_ ABSL_GUARDED_BY(write_mu_);  // this commit's packed new ids
   size_t merge_pos_ ABSL_GUARDED_BY(write_mu_) = 0;
   int64_t frozen_max_seq_ ABSL_GUARDED_BY(write_mu_) = 0;
   int64_t last_log_seq_ ABSL_GUARDED_BY(write_mu_) = 0;
@@ -690,10 +761,11 @@ absl::Status SqliteStore::CommitBatch(absl::Span<const PingRecord> pings,
   Impl& m = *impl_;
   absl::MutexLock lock(&m.write_mu_);
   if (!m.ids_ready_) {
-    return absl::FailedPreconditionError("CommitBatch needs schema version 3 or later");
+    return absl::FailedPreconditionError("CommitBatch needs schema version 5 or later");
   }
   m.MaybeFreeze();
   m.batch_ids_.clear();
+  m.batch_log_.clear();
   int64_t last_seq = m.last_log_seq_;
   size_t merge_to = m.merge_pos_;
   absl::Status s = m.InTransaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(m.write_mu_) {
@@ -704,13 +776,16 @@ absl::Status SqliteStore::CommitBatch(absl::Span<const PingRecord> pings,
       ASSIGN_OR_RETURN(const bool seen, m.IsSeen(key));
       outcomes[i] = seen ? CommitOutcome::kDuplicate : CommitOutcome::kCounted;
       if (seen) continue;
-      m.w_append_log_.BindInt(1, key.day);
-      m.w_append_log_.BindBlob(2, pings[i].ping_id);
-      RETURN_IF_ERROR(m.w_append_log_.Run());
-      last_seq = sqlite3_last_insert_rowid(m.writer_.db);
+      Impl::Pack(key, &m.batch_log_);
       m.recent_.insert(key);
       m.batch_ids_.push_back(key);
       m.aggregator_.Add(pings[i]);
+    }
+    if (!m.batch_log_.empty()) {
+      // One log row per commit: appending is a few sequential pages, whatever the batch size.
+      m.w_append_log_.BindBlob(1, m.batch_log_);
+      RETURN_IF_ERROR(m.w_append_log_.Run());
+      last_seq = sqlite3_last_insert_rowid(m.writer_.db);
     }
     absl::Status rows = absl::OkStatus();
     m.aggregator_.ForEachRow([&](const CountRow& row) {
@@ -728,10 +803,7 @@ absl::Status SqliteStore::CommitBatch(absl::Span<const PingRecord> pings,
   if (s.ok()) {
     m.last_log_seq_ = last_seq;
     m.merge_pos_ = merge_to;
-    if (!m.frozen_.empty() && m.merge_pos_ == m.frozen_.size()) {
-      std::vector<IdKey>().swap(m.frozen_);
-      m.merge_pos_ = 0;
-    }
+    m.FinishMerge();
   } else {
     for (const IdKey& key : m.batch_ids_) m.recent_.erase(key);
   }
@@ -840,34 +912,41 @@ absl::Status SqliteStore::AddCounts(absl::Span<const CountRow> rows) {
 absl::StatusOr<int64_t> SqliteStore::PruneSeenPings(DayNumber first_kept_day) {
   Impl& m = *impl_;
   absl::MutexLock lock(&m.write_mu_);
+  // In-memory ids (not yet in seen_pings, or also there after an interrupted merge) that expire.
   int64_t removed = 0;
-  // Both primary keys start with the day: these are range deletes of the expired days only.
+  if (m.ids_ready_) {
+    for (const absl::flat_hash_set<IdKey>* set : {&m.recent_, &m.frozen_set_}) {
+      for (const IdKey& k : *set) {
+        if (k.day >= first_kept_day) continue;
+        ASSIGN_OR_RETURN(const bool in_table, m.InSeenPings(k));
+        removed += in_table ? 0 : 1;
+      }
+    }
+  }
+  // The primary key starts with the day: a range delete of the expired days only. Logged ids of
+  // expired days stay in the log until their merge, but are ignored from now on (the floor).
   RETURN_IF_ERROR(m.InTransaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(m.write_mu_) {
     Statement st;
-    if (m.ids_ready_) {
-      // Ids in both tables (a merge in progress) are counted once.
-      RETURN_IF_ERROR(st.Prepare(m.writer_.db,
-                                 "SELECT COUNT(*) FROM seen_log l JOIN seen_pings p "
-                                 "ON p.day = l.day AND p.ping_id = l.ping_id WHERE l.day < ?1"));
-      st.BindInt(1, first_kept_day);
-      ASSIGN_OR_RETURN(int rc, st.Step());
-      (void)rc;
-      removed -= st.Int(0);
-      RETURN_IF_ERROR(st.Prepare(m.writer_.db, "DELETE FROM seen_log WHERE day < ?1"));
-      st.BindInt(1, first_kept_day);
-      RETURN_IF_ERROR(st.Run());
-      removed += sqlite3_changes(m.writer_.db);
-    }
     RETURN_IF_ERROR(st.Prepare(m.writer_.db, "DELETE FROM seen_pings WHERE day < ?1"));
     st.BindInt(1, first_kept_day);
     RETURN_IF_ERROR(st.Run());
     removed += sqlite3_changes(m.writer_.db);
+    if (m.ids_ready_) {
+      RETURN_IF_ERROR(st.Prepare(m.writer_.db,
+                                 "INSERT INTO seen_meta(key, value) VALUES('pruned', ?1) "
+                                 "ON CONFLICT(key) DO UPDATE SET value = max(value, ?1)"));
+      st.BindInt(1, first_kept_day);
+      RETURN_IF_ERROR(st.Run());
+    }
     return absl::OkStatus();
   }));
-  absl::erase_if(m.recent_, [&](const IdKey& k) { return k.day < first_kept_day; });
+  m.prune_floor_ = std::max(m.prune_floor_, first_kept_day);
+  auto expired = [&](const IdKey& k) { return k.day < first_kept_day; };
+  absl::erase_if(m.recent_, expired);
+  absl::erase_if(m.frozen_set_, expired);
   size_t kept = 0, pos = m.merge_pos_;
   for (size_t i = 0; i < m.frozen_.size(); ++i) {
-    if (m.frozen_[i].day < first_kept_day) {
+    if (expired(m.frozen_[i])) {
       if (i < m.merge_pos_) --pos;
       continue;
     }
@@ -875,21 +954,27 @@ absl::StatusOr<int64_t> SqliteStore::PruneSeenPings(DayNumber first_kept_day) {
   }
   m.frozen_.resize(kept);
   m.merge_pos_ = pos;
-  if (m.frozen_.empty()) m.merge_pos_ = 0;
   return removed;
 }
 
 absl::StatusOr<int64_t> SqliteStore::SeenPingCount() {
   Impl& m = *impl_;
-  absl::MutexLock lock(&m.read_mu_);
+  absl::MutexLock lock(&m.write_mu_);
   Statement st;
-  // Ids live in seen_pings or in seen_log (or in both while a merge is in progress).
-  RETURN_IF_ERROR(st.Prepare(m.reader_.db,
-                             "SELECT COUNT(*) FROM (SELECT day, ping_id FROM seen_pings UNION "
-                             "SELECT day, ping_id FROM seen_log)"));
+  RETURN_IF_ERROR(st.Prepare(m.writer_.db, "SELECT COUNT(*) FROM seen_pings"));
   ASSIGN_OR_RETURN(int rc, st.Step());
   (void)rc;
-  return st.Int(0);
+  int64_t count = st.Int(0);
+  // Plus the in-memory ids not in seen_pings yet.
+  if (m.ids_ready_) {
+    for (const absl::flat_hash_set<IdKey>* set : {&m.recent_, &m.frozen_set_}) {
+      for (const IdKey& k : *set) {
+        ASSIGN_OR_RETURN(const bool in_table, m.InSeenPings(k));
+        count += in_table ? 0 : 1;
+      }
+    }
+  }
+  return count;
 }
 
 absl::Status SqliteStore::PutParamsVersion(const v1::ParamsVersion& params) {

@@ -18,19 +18,23 @@
 //     combinations there are.
 //   catalog_ids(id, version) and dims(id, product, channel, major_version): small dictionaries
 //     that keep count keys compact; cached in memory.
-//   seen_pings(day, ping_id) WITHOUT ROWID and seen_log(seq, day, ping_id): exactly-once ids.
+//   seen_pings(day, ping_id) WITHOUT ROWID, seen_log_batches(seq, ids) and seen_meta:
+//     exactly-once ids (see below).
 //   params_versions, catalogs, rollout_events, audit_log: serialized protos plus indexed columns.
 //
 // Exactly-once ids. Ping ids are random, so inserting each into a B-tree keyed by id dirties one
 // page per id once the tree is much larger than a batch, and every dirty page is written to the
 // WAL at each commit: about 4 KiB of writes per ping, which caps a large store at a few 10^4
-// pings/s. Instead, a commit appends the batch's new ids to seen_log (sequential rowids: a few
-// pages per batch) and keeps them in an in-memory "recent" set. When the recent set holds
+// pings/s. Instead, a commit appends the batch's new ids, packed in one blob, as one row of
+// seen_log_batches (sequential: a few pages per batch) and keeps them in an in-memory "recent"
+// set. When the recent set holds
 // `recent_ids` ids it is frozen (sorted), and the following commits merge it, in key order and
 // in chunks at least twice the batch size, into seen_pings, deleting the log rows after the last
 // chunk. A ping is a duplicate when its (day, id) is in the recent set, the frozen set or
 // seen_pings; all of this happens in the commit's transaction, so exactly-once survives crashes:
-// on open, seen_log is reloaded into the recent set (re-merging is idempotent). Only one process
+// on open, the log is reloaded into the recent set (re-merging is idempotent). Pruning deletes a
+// range of days from seen_pings and records the floor in seen_meta, so that logged ids of pruned
+// days are not reloaded. Only one process
 // may commit to a database file (the recent set is per process); use the PostgreSQL backend for
 // several aggregators.
 //
