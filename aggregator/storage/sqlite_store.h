@@ -39,7 +39,8 @@
 // several aggregators.
 //
 // Memory: SQLite's page cache per connection is bounded by `cache_size_kib`; the recent and
-// frozen sets hold at most 2 x `recent_ids` ids (about 32 bytes each: ~64 MiB at the default);
+// frozen sets hold at most 2 x `recent_ids` ids: two hash sets of ~44 bytes per id of capacity
+// plus the frozen set's sorted copy (20 bytes per id), ~110 MiB at the default of 2^20;
 // the dictionaries are bounded by the number of distinct catalog versions and dimension
 // combinations, which the validator's vocabularies bound. Disk: ~40 bytes per id of the retention
 // window (PruneSeenPings daily), plus the counts.
