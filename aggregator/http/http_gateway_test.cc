@@ -268,6 +268,25 @@ TEST_F(HttpGatewayTest, UnknownRoutesAndMethods) {
   EXPECT_EQ(post->get_header_value("Allow"), "GET");
 }
 
+// Bodies go out uncompressed even to clients that accept compression (httplib would otherwise
+// spend seconds of CPU on Brotli quality 11 for a large JSON answer).
+TEST_F(HttpGatewayTest, DoesNotCompress) {
+  httplib::Headers headers = {{"Authorization", std::string("Bearer ") + kReader},
+                              {"Accept-Encoding", "gzip, deflate, br"}};
+  client_->set_decompress(false);
+  auto result = client_->Get("/api/v1/rates?from=2024-03-01&to=2024-03-02", headers);
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 200);
+  EXPECT_EQ(result->get_header_value("Content-Encoding"), "");
+  EXPECT_EQ(result->get_header_value("Content-Length"), std::to_string(result->body.size()));
+  v1::RatesResponse rates;
+  EXPECT_TRUE(JsonToProto(result->body, &rates).ok());
+  auto index = client_->Get("/", {{"Accept-Encoding", "br"}});
+  ASSERT_TRUE(index);
+  EXPECT_EQ(index->get_header_value("Content-Encoding"), "");
+  EXPECT_EQ(index->body, "<!doctype html><title>Pinning</title>");
+}
+
 TEST_F(HttpGatewayTest, ServesTheDashboardFiles) {
   auto index = Get("/", "");
   ASSERT_TRUE(index);
