@@ -118,8 +118,8 @@ absl::StatusOr<v1::ParamsVersion> GrpcAggregatorClient::PublishParams(
 absl::StatusOr<v1::RolloutEvent> GrpcAggregatorClient::RecordEvent(const v1::RolloutEvent& event) {
   v1::RolloutEvent response;
   auto context = impl_->Context();
-  if (absl::Status s = FromGrpc(impl_->admin->RecordEvent(context.get(), event, &response),
-                                "Admin.RecordEvent");
+  if (absl::Status s =
+          FromGrpc(impl_->admin->RecordEvent(context.get(), event, &response), "Admin.RecordEvent");
       !s.ok()) {
     return s;
   }

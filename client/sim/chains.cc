@@ -96,9 +96,8 @@ absl::StatusOr<X509Ptr> MakeCert(long serial, EVP_PKEY* subject_key, const X509_
                     is_ca ? "critical,CA:TRUE" : "critical,CA:FALSE")) {
     return OpensslError("basicConstraints");
   }
-  if (!dns_name.empty() &&
-      !AddExtension(cert.get(), cert.get(), NID_subject_alt_name,
-                    absl::StrCat("DNS:", dns_name).c_str())) {
+  if (!dns_name.empty() && !AddExtension(cert.get(), cert.get(), NID_subject_alt_name,
+                                         absl::StrCat("DNS:", dns_name).c_str())) {
     return OpensslError("subjectAltName");
   }
   if (X509_sign(cert.get(), signing_key, EVP_sha256()) <= 0) return OpensslError("X509_sign");
@@ -195,9 +194,9 @@ absl::StatusOr<std::vector<std::string>> ChainMaker::ChainUnderRoot(absl::string
                X509_get_subject_name(root_cert.get()), keys_->intermediate.get(), true, "");
   if (!intermediate.ok()) return intermediate.status();
   NamePtr leaf_name = NameWithCn(host, "");
-  absl::StatusOr<X509Ptr> leaf = MakeCert(next_serial_++, keys_->leaf.get(), leaf_name.get(),
-                                          intermediate_name.get(), keys_->intermediate.get(),
-                                          false, host);
+  absl::StatusOr<X509Ptr> leaf =
+      MakeCert(next_serial_++, keys_->leaf.get(), leaf_name.get(), intermediate_name.get(),
+               keys_->intermediate.get(), false, host);
   if (!leaf.ok()) return leaf.status();
   std::vector<std::string> chain;
   for (X509* cert : {leaf->get(), intermediate->get()}) {

@@ -52,8 +52,8 @@ absl::StatusOr<std::vector<SystemRoot>> LoadSystemRoots(const std::string& bundl
 
 // FindPinnedRoots returns the roots whose SPKI `pinset` pins (in bundle order). NOT_FOUND naming
 // the pinset when none is in the bundle.
-absl::StatusOr<std::vector<const SystemRoot*>> FindPinnedRoots(const v1::Pinset& pinset,
-                                                               const std::vector<SystemRoot>& roots);
+absl::StatusOr<std::vector<const SystemRoot*>> FindPinnedRoots(
+    const v1::Pinset& pinset, const std::vector<SystemRoot>& roots);
 
 // ChainSpkiHashes returns the SHA-256 of each certificate's SubjectPublicKeyInfo (the values pins
 // are made of), in chain order, as PinChecker::CheckHashes takes them. INVALID_ARGUMENT when a

@@ -66,9 +66,9 @@ CoverageCheck CheckCoverage(int64_t cells, int64_t covered, double design_effect
       cells, static_cast<int64_t>(std::floor(
                  static_cast<double>(BinomialUpperQuantile(effective, miss, kImplausibleTail)) *
                  check.design_effect)));
-  check.min_plausible_missed = static_cast<int64_t>(std::ceil(
-      static_cast<double>(BinomialLowerQuantile(effective, miss, kImplausibleTail)) /
-      check.design_effect));
+  check.min_plausible_missed = static_cast<int64_t>(
+      std::ceil(static_cast<double>(BinomialLowerQuantile(effective, miss, kImplausibleTail)) /
+                check.design_effect));
   check.min_plausible_covered = cells - check.max_plausible_missed;
   check.too_few_covered = check.missed > check.max_plausible_missed;
   check.too_many_covered = check.missed < check.min_plausible_missed;

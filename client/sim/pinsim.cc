@@ -59,7 +59,8 @@ ABSL_FLAG(std::vector<std::string>, traffic, {},
           "ORGANIZATION=VISIT:RATE overrides, comma-separated (e.g. Google=0.9:0.01)");
 ABSL_FLAG(std::string, spike, "",
           "ORGANIZATION:DAY:RATE violation spike (default: Facebook, day days-2, 30%); 'none'");
-ABSL_FLAG(std::string, rotation, "", "PINSET:DAY pin rotation (default: dropbox, day days/2); 'none'");
+ABSL_FLAG(std::string, rotation, "",
+          "PINSET:DAY pin rotation (default: dropbox, day days/2); 'none'");
 ABSL_FLAG(bool, cells_by_product, false, "one cell per organization, day and product");
 ABSL_FLAG(bool, allow_existing_pings, false,
           "run even if the aggregator already counts pings for these days (estimates then mix "
@@ -81,8 +82,7 @@ constexpr int kUsage = 2;
 
 std::string DefaultDataDir(const char* argv0) {
   if (std::filesystem::exists("client/data/default_catalog.json")) return "client/data";
-  const std::string runfiles =
-      absl::StrCat(argv0, ".runfiles/pinning_telemetry/client/data");
+  const std::string runfiles = absl::StrCat(argv0, ".runfiles/pinning_telemetry/client/data");
   if (std::filesystem::exists(runfiles + "/default_catalog.json")) return runfiles;
   return "client/data";
 }
@@ -126,8 +126,8 @@ absl::StatusOr<pinning::v1::RandomizationParams> ChooseParams(int num_pinsets) {
         "give both --target_epsilon_one and --target_epsilon_inf, or neither");
   }
   if (!std::isnan(e1)) {
-    absl::StatusOr<privacy::TunedParams> tuned = privacy::TuneParams(
-        {.epsilon_one = e1, .epsilon_inf = einf, .num_pinsets = num_pinsets});
+    absl::StatusOr<privacy::TunedParams> tuned =
+        privacy::TuneParams({.epsilon_one = e1, .epsilon_inf = einf, .num_pinsets = num_pinsets});
     if (!tuned.ok()) return tuned.status();
     params.set_f(tuned->params.f());
     params.set_p(tuned->params.p());

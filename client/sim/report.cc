@@ -1,7 +1,7 @@
 #include "client/sim/report.h"
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,11 +16,21 @@ std::string JsonString(absl::string_view s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           out += absl::StrFormat("\\u%04x", c);
@@ -60,20 +70,20 @@ void PrintTable(const SimReport& report, std::ostream& out) {
       "pinsim: %d browsers, days %s, params version %u (whole-ping epsilon: one ping %.3f, "
       "unlimited pings %.3f)\n\n",
       report.browsers, absl::StrCat(DayBounds(report).first, "..", DayBounds(report).second),
-      report.params_version, report.epsilon_one,
-      report.epsilon_inf);
+      report.params_version, report.epsilon_one, report.epsilon_inf);
   out << absl::StrFormat("%-14s %-10s %-8s %8s %8s %9s %9s %-19s %7s %s\n", "organization", "day",
-                         "product", "checked", "violated", "true rate", "estimate",
-                         "95% interval", "pings", "covers");
+                         "product", "checked", "violated", "true rate", "estimate", "95% interval",
+                         "pings", "covers");
   for (const SimCell& c : report.cells) {
     std::string estimate = "-", interval = c.estimate.insufficient_reason();
     if (c.estimate.sufficient()) {
       estimate = Rate(c.estimate.rate());
-      interval = absl::StrCat("[", Rate(c.estimate.ci_low()), ", ", Rate(c.estimate.ci_high()), "]");
+      interval =
+          absl::StrCat("[", Rate(c.estimate.ci_low()), ", ", Rate(c.estimate.ci_high()), "]");
     }
     if (interval.empty()) interval = "no estimate";
-    out << absl::StrFormat("%-14s %-10s %-8s %8d %8d %9s %9s %-19s %7d %s\n", c.organization,
-                           c.day, c.product.empty() ? "all" : c.product, c.checked, c.violated,
+    out << absl::StrFormat("%-14s %-10s %-8s %8d %8d %9s %9s %-19s %7d %s\n", c.organization, c.day,
+                           c.product.empty() ? "all" : c.product, c.checked, c.violated,
                            Rate(c.true_rate), estimate, interval, c.estimate.pings(),
                            c.covered ? "yes" : "NO");
   }
@@ -86,8 +96,9 @@ void PrintTable(const SimReport& report, std::ostream& out) {
              cov.min_plausible_covered, cov.design_effect,
              cov.too_few_covered ? "  => IMPLAUSIBLE" : "  => ok");
   if (report.insufficient > 0) {
-    out << absl::StrFormat("  %d cells had too little data for an estimate (counted as not covering)\n",
-                           report.insufficient);
+    out << absl::StrFormat(
+        "  %d cells had too little data for an estimate (counted as not covering)\n",
+        report.insufficient);
   }
   out << absl::StrFormat(
       "uploads: %d pings encoded, %d acknowledged, %d duplicates, %d dropped as invalid, %d "
@@ -101,7 +112,7 @@ void PrintTable(const SimReport& report, std::ostream& out) {
       report.lifetime_epsilon_max, report.days_over_budget);
   for (const std::string& event : report.events) out << "event: " << event << "\n";
   for (const std::string& note : report.notes) out << "note: " << note << "\n";
-  out << absl::StrFormat("memory: about %.0f bytes resident per simulated browser", 
+  out << absl::StrFormat("memory: about %.0f bytes resident per simulated browser",
                          report.bytes_per_browser);
   if (report.store_bytes_per_browser > 0) {
     out << absl::StrFormat("; %.0f bytes of client store on disk per browser",
@@ -120,9 +131,8 @@ void PrintJson(const SimReport& report, std::ostream& out) {
         "{\"organization\":", JsonString(c.organization), ",\"day\":", JsonString(c.day),
         ",\"product\":", JsonString(c.product), ",\"checked\":", c.checked,
         ",\"violated\":", c.violated, ",\"true_rate\":", JsonNumber(c.true_rate),
-        ",\"sufficient\":", c.estimate.sufficient() ? "true" : "false",
-        ",\"estimate\":", JsonNumber(c.estimate.rate()),
-        ",\"std_error\":", JsonNumber(c.estimate.std_error()),
+        ",\"sufficient\":", c.estimate.sufficient() ? "true" : "false", ",\"estimate\":",
+        JsonNumber(c.estimate.rate()), ",\"std_error\":", JsonNumber(c.estimate.std_error()),
         ",\"ci_low\":", JsonNumber(c.estimate.ci_low()),
         ",\"ci_high\":", JsonNumber(c.estimate.ci_high()), ",\"pings\":", c.estimate.pings(),
         ",\"covered\":", c.covered ? "true" : "false", "}"));
@@ -148,10 +158,10 @@ void PrintJson(const SimReport& report, std::ostream& out) {
              ",\"rotated_params_version\":", report.rotated_params_version,
              ",\"rotated_catalog_version\":", JsonString(report.rotated_catalog_version),
              ",\"epsilon_one\":", JsonNumber(report.epsilon_one),
-             ",\"epsilon_inf\":", JsonNumber(report.epsilon_inf),
-             ",\"cells\":[", absl::StrJoin(cells, ","), "]",
-             ",\"coverage\":{\"cells\":", cov.cells, ",\"covered\":", cov.covered,
-             ",\"missed\":", cov.missed, ",\"max_plausible_missed\":", cov.max_plausible_missed,
+             ",\"epsilon_inf\":", JsonNumber(report.epsilon_inf), ",\"cells\":[",
+             absl::StrJoin(cells, ","), "]", ",\"coverage\":{\"cells\":", cov.cells,
+             ",\"covered\":", cov.covered, ",\"missed\":", cov.missed,
+             ",\"max_plausible_missed\":", cov.max_plausible_missed,
              ",\"min_plausible_covered\":", cov.min_plausible_covered,
              ",\"design_effect\":", JsonNumber(cov.design_effect),
              ",\"plausible\":", cov.too_few_covered ? "false" : "true", "}",
@@ -166,9 +176,8 @@ void PrintJson(const SimReport& report, std::ostream& out) {
              ",\"params_fetches\":", report.upload.params_fetches,
              ",\"params_refusals\":", report.upload.params_refusals,
              ",\"days_over_budget\":", report.days_over_budget, "}",
-             ",\"lifetime_epsilon_max\":", JsonNumber(report.lifetime_epsilon_max),
-             ",\"events\":[", absl::StrJoin(events, ","), "]",
-             ",\"notes\":[", absl::StrJoin(notes, ","), "]",
+             ",\"lifetime_epsilon_max\":", JsonNumber(report.lifetime_epsilon_max), ",\"events\":[",
+             absl::StrJoin(events, ","), "]", ",\"notes\":[", absl::StrJoin(notes, ","), "]",
              ",\"bytes_per_browser\":", JsonNumber(report.bytes_per_browser),
              ",\"store_bytes_per_browser\":", JsonNumber(report.store_bytes_per_browser),
              ",\"params_calls\":", report.params_calls,

@@ -22,9 +22,9 @@ struct TypicalTraffic {
 // and the share of those connections that are intercepted (middleboxes, antivirus, captive
 // portals). Made up, but in the proportions a browser population shows.
 constexpr TypicalTraffic kTypical[] = {
-    {"google", 0.85, 0.004},     {"facebook", 0.55, 0.006}, {"tor project", 0.12, 0.02},
-    {"mozilla", 0.35, 0.003},    {"dropbox", 0.25, 0.005},  {"twitter", 0.35, 0.005},
-    {"spideroak", 0.05, 0.01},   {"test", 0.20, 0.05},
+    {"google", 0.85, 0.004},   {"facebook", 0.55, 0.006}, {"tor project", 0.12, 0.02},
+    {"mozilla", 0.35, 0.003},  {"dropbox", 0.25, 0.005},  {"twitter", 0.35, 0.005},
+    {"spideroak", 0.05, 0.01}, {"test", 0.20, 0.05},
 };
 
 bool InUnit(double x) { return x >= 0 && x <= 1; }

@@ -143,8 +143,8 @@ struct Product {
   uint32_t major_version;
 };
 // Browser mix: 65% Chrome (85% stable, 15% beta), 35% Firefox stable.
-constexpr Product kProducts[] = {{"chrome", "stable", 131}, {"chrome", "beta", 132},
-                                 {"firefox", "stable", 133}};
+constexpr Product kProducts[] = {
+    {"chrome", "stable", 131}, {"chrome", "beta", 132}, {"firefox", "stable", 133}};
 constexpr const char* kProductNames[] = {"chrome", "firefox"};
 int ProductGroup(uint8_t product) { return product == 2 ? 1 : 0; }
 
@@ -208,9 +208,8 @@ bool Pins(const v1::Pinset& pinset, const std::string& spki) {
 
 }  // namespace
 
-absl::StatusOr<SimReport> RunSimulation(const SimulatorOptions& options,
-                                        const v1::Catalog& catalog, IngestTransport& transport,
-                                        AggregatorAdmin& admin) {
+absl::StatusOr<SimReport> RunSimulation(const SimulatorOptions& options, const v1::Catalog& catalog,
+                                        IngestTransport& transport, AggregatorAdmin& admin) {
   const absl::Time started = absl::Now();
   const Scenario& scenario = options.scenario;
   const int days = scenario.days;
@@ -251,9 +250,8 @@ absl::StatusOr<SimReport> RunSimulation(const SimulatorOptions& options,
     absl::StatusOr<std::vector<const SystemRoot*>> pinned =
         FindPinnedRoots(catalog.pinsets(i), *roots);
     if (!pinned.ok()) return pinned.status();
-    absl::StatusOr<std::vector<std::string>> chain =
-        maker.ChainUnderRoot(absl::StrCat("www.", catalog.pinsets(i).name(), ".example"),
-                             *pinned->front());
+    absl::StatusOr<std::vector<std::string>> chain = maker.ChainUnderRoot(
+        absl::StrCat("www.", catalog.pinsets(i).name(), ".example"), *pinned->front());
     if (!chain.ok()) return chain.status();
     serving[i] = *std::move(chain);
     report.notes.push_back(absl::StrCat("pinset ", catalog.pinsets(i).name(), " (",
@@ -297,8 +295,8 @@ absl::StatusOr<SimReport> RunSimulation(const SimulatorOptions& options,
     pinset->clear_spki_sha256();
     for (std::string& pin : pins) pinset->add_spki_sha256(std::move(pin));
     rotated->set_version(CatalogVersion(*rotated));
-    absl::StatusOr<std::vector<std::string>> chain = maker.ChainUnderRoot(
-        absl::StrCat("www.", old_pinset.name(), ".example"), *new_root);
+    absl::StatusOr<std::vector<std::string>> chain =
+        maker.ChainUnderRoot(absl::StrCat("www.", old_pinset.name(), ".example"), *new_root);
     if (!chain.ok()) return chain.status();
     rotated_chain = *std::move(chain);
     report.notes.push_back(absl::StrCat("rotation: pinset ", old_pinset.name(), " adds ",
@@ -336,10 +334,11 @@ absl::StatusOr<SimReport> RunSimulation(const SimulatorOptions& options,
       for (const v1::RatePoint& point : series.points()) pings = std::max(pings, point.pings());
     }
     if (pings > 0) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the aggregator already counts ", pings, " pings for ", range.from_day(), "..",
-          range.to_day(), "; their estimates would mix earlier runs with this one. Use a fresh "
-          "aggregator data directory (or allow existing pings)"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("the aggregator already counts ", pings, " pings for ", range.from_day(),
+                       "..", range.to_day(),
+                       "; their estimates would mix earlier runs with this one. Use a fresh "
+                       "aggregator data directory (or allow existing pings)"));
     }
   }
 
@@ -411,10 +410,10 @@ absl::StatusOr<SimReport> RunSimulation(const SimulatorOptions& options,
     absl::StatusOr<std::unique_ptr<privacy::CryptoRandomSource>> ids =
         privacy::CryptoRandomSource::Create();
     if (!ids.ok()) return ids.status();
-    Shard shard{.ids = *std::move(ids),
-                .jitter = std::make_unique<privacy::SeededRandomSource>(
-                    Mix(options.seed, t, 0, kJitter)),
-                .tally = Tally(static_cast<int>(scenario.organizations.size()), days)};
+    Shard shard{
+        .ids = *std::move(ids),
+        .jitter = std::make_unique<privacy::SeededRandomSource>(Mix(options.seed, t, 0, kJitter)),
+        .tally = Tally(static_cast<int>(scenario.organizations.size()), days)};
     shard.counting = std::make_unique<CountingTransport>(&transport);
     IngestTransport* upstream = shard.counting.get();
     if (options.share_params_fetch) {
@@ -430,8 +429,8 @@ absl::StatusOr<SimReport> RunSimulation(const SimulatorOptions& options,
       browser_transport = shard.relay.get();
       UploaderOptions relay_options = options.uploader;
       relay_options.use_submit_batch = true;
-      shard.relay_uploader = std::make_unique<Uploader>(relay_options, upstream, &real_clock,
-                                                        shard.jitter.get());
+      shard.relay_uploader =
+          std::make_unique<Uploader>(relay_options, upstream, &real_clock, shard.jitter.get());
     }
     shard.browser_uploader = std::make_unique<Uploader>(
         browser_options, browser_transport, &real_clock, shard.jitter.get(), &params_cache);
@@ -468,11 +467,12 @@ absl::StatusOr<SimReport> RunSimulation(const SimulatorOptions& options,
     progress_day = day;
     progress_done = 0;
     if (rotated.has_value() && day == scenario.rotation->day) {
-      absl::StatusOr<std::string> version =
-          admin.PublishCatalog(*rotated, absl::StrCat("pin rotation of ", scenario.rotation->pinset));
+      absl::StatusOr<std::string> version = admin.PublishCatalog(
+          *rotated, absl::StrCat("pin rotation of ", scenario.rotation->pinset));
       absl::StatusOr<v1::ParamsVersion> params =
-          version.ok() ? admin.PublishParams(options.params, *version, "parameters for the rotated catalog")
-                       : absl::StatusOr<v1::ParamsVersion>(version.status());
+          version.ok()
+              ? admin.PublishParams(options.params, *version, "parameters for the rotated catalog")
+              : absl::StatusOr<v1::ParamsVersion>(version.status());
       v1::RolloutEvent event;
       event.set_day(absl::FormatCivilTime(first_day + day));
       event.set_kind(v1::EVENT_KIND_PINSET_CHANGE);
@@ -482,7 +482,8 @@ absl::StatusOr<SimReport> RunSimulation(const SimulatorOptions& options,
                                          " adds a new root; servers switch on ",
                                          absl::FormatCivilTime(first_day + day + 1)));
       absl::StatusOr<v1::RolloutEvent> recorded =
-          params.ok() ? admin.RecordEvent(event) : absl::StatusOr<v1::RolloutEvent>(params.status());
+          params.ok() ? admin.RecordEvent(event)
+                      : absl::StatusOr<v1::RolloutEvent>(params.status());
       if (!recorded.ok()) {
         stop_reporter();
         return recorded.status();
@@ -525,9 +526,8 @@ absl::StatusOr<SimReport> RunSimulation(const SimulatorOptions& options,
               hashes = &*rotated_hashes;
             }
             absl::StatusOr<PinCheckResult> result =
-                options.hash_chains_once
-                    ? browser.profile->CheckConnectionHashes(to.host, *hashes)
-                    : browser.profile->CheckConnection(to.host, *chain);
+                options.hash_chains_once ? browser.profile->CheckConnectionHashes(to.host, *hashes)
+                                         : browser.profile->CheckConnection(to.host, *chain);
             if (result.ok() && result->pinned()) {
               shard.tally.Add(static_cast<int>(org), day, ProductGroup(browser.product),
                               result->violated());
@@ -589,9 +589,9 @@ absl::StatusOr<SimReport> RunSimulation(const SimulatorOptions& options,
     report.upload.failed_attempts += shard.relay_stats.failed_attempts;
     report.upload.retry_hints += shard.relay_stats.retry_hints;
     if (shard.maintain_errors > 0) {
-      report.notes.push_back(absl::StrCat(shard.maintain_errors,
-                                          " browser maintenance runs reported an error, first: ",
-                                          shard.first_maintain_error));
+      report.notes.push_back(absl::StrCat(
+          shard.maintain_errors,
+          " browser maintenance runs reported an error, first: ", shard.first_maintain_error));
     }
     if (!shard.relay_error.ok()) {
       report.notes.push_back(absl::StrCat("relay: ", shard.relay_error.ToString()));

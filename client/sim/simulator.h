@@ -61,7 +61,7 @@
 namespace pinning::client::sim {
 
 struct SimProgress {
-  int day = 0;          // 0-based; == days while the last pings are sent
+  int day = 0;  // 0-based; == days while the last pings are sent
   int days = 0;
   int64_t browsers_done = 0;  // browsers done with `day`
   int64_t browsers = 0;
@@ -108,19 +108,19 @@ struct SimulatorOptions {
 // SimCell is one (organization, day[, product]) comparison.
 struct SimCell {
   std::string organization;
-  std::string day;      // "YYYY-MM-DD"
-  std::string product;  // empty: all products
-  int64_t checked = 0;  // browsers that checked the organization's pins that day
-  int64_t violated = 0; // of which saw at least one violation
+  std::string day;       // "YYYY-MM-DD"
+  std::string product;   // empty: all products
+  int64_t checked = 0;   // browsers that checked the organization's pins that day
+  int64_t violated = 0;  // of which saw at least one violation
   double true_rate = 0;
   v1::RatePoint estimate;
   bool covered = false;
 };
 
 struct SimReport {
-  std::vector<SimCell> cells;       // every cell with checked > 0, organization-major
-  int64_t insufficient = 0;         // cells whose estimate was insufficient (not covered)
-  CoverageCheck coverage;           // over the cells (insufficient ones count as not covered)
+  std::vector<SimCell> cells;  // every cell with checked > 0, organization-major
+  int64_t insufficient = 0;    // cells whose estimate was insufficient (not covered)
+  CoverageCheck coverage;      // over the cells (insufficient ones count as not covered)
   double prr_correlation = 0;
   // Published versions.
   uint32_t params_version = 0;
@@ -136,7 +136,7 @@ struct SimReport {
   uint64_t days_without_params = 0;
   uint64_t dropped_overflow = 0;
   int64_t browsers = 0;
-  double bytes_per_browser = 0;  // resident memory growth per simulated browser
+  double bytes_per_browser = 0;        // resident memory growth per simulated browser
   double store_bytes_per_browser = 0;  // with store_dir: store file (+ backup) bytes per browser
   uint64_t params_calls = 0;           // Params.Get calls that reached the aggregator
   absl::Duration elapsed;
@@ -151,9 +151,8 @@ struct SimReport {
 // FAILED_PRECONDITION when the aggregator already counts pings for the simulated days (unless
 // allow_existing_pings); the first error of a publication or query. Upload failures are counted,
 // not errors.
-absl::StatusOr<SimReport> RunSimulation(const SimulatorOptions& options,
-                                        const v1::Catalog& catalog, IngestTransport& transport,
-                                        AggregatorAdmin& admin);
+absl::StatusOr<SimReport> RunSimulation(const SimulatorOptions& options, const v1::Catalog& catalog,
+                                        IngestTransport& transport, AggregatorAdmin& admin);
 
 }  // namespace pinning::client::sim
 

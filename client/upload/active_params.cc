@@ -41,17 +41,17 @@ absl::StatusOr<std::shared_ptr<const ActiveParams>> MakeActiveParamsWithChecker(
   if (published.version() == 0) return absl::InvalidArgumentError("params version 0");
   const v1::Catalog& catalog = checker->catalog();
   if (catalog.version() != published.catalog_version()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("params version ", published.version(), " names catalog ",
-                     published.catalog_version(), " but the catalog is ", catalog.version()));
+    return absl::InvalidArgumentError(absl::StrCat("params version ", published.version(),
+                                                   " names catalog ", published.catalog_version(),
+                                                   " but the catalog is ", catalog.version()));
   }
   const v1::RandomizationParams& rp = published.params();
-  const int bits = rp.bits_per_pinset() == 0 ? privacy::kStateBits
-                                             : static_cast<int>(rp.bits_per_pinset());
+  const int bits =
+      rp.bits_per_pinset() == 0 ? privacy::kStateBits : static_cast<int>(rp.bits_per_pinset());
   if (bits != privacy::kStateBits) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "params version ", published.version(), " has ", bits,
-        " bits per pinset; this client reports ", privacy::kStateBits));
+    return absl::FailedPreconditionError(
+        absl::StrCat("params version ", published.version(), " has ", bits,
+                     " bits per pinset; this client reports ", privacy::kStateBits));
   }
   absl::StatusOr<privacy::Params> params =
       privacy::ParamsBuilder()

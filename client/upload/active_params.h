@@ -104,8 +104,8 @@ class ParamsCache {
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<const PinChecker>> checkers_
       ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::pair<uint32_t, std::string>, std::shared_ptr<const ActiveParams>>
-      params_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::pair<uint32_t, std::string>, std::shared_ptr<const ActiveParams>> params_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace pinning::client

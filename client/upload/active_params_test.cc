@@ -34,8 +34,7 @@ TEST(ActiveParamsTest, RejectsACatalogOtherThanTheOneNamed) {
   const v1::Catalog catalog = MakeTestCatalog(3);
   const v1::ParamsVersion pv = MakeTestParamsVersion(1, catalog, 0.5, 0.25, 0.75, 3);
   const v1::Catalog other = MakeTestCatalog(3, /*salt=*/9);
-  EXPECT_EQ(MakeActiveParams(pv, Ptr(other)).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(MakeActiveParams(pv, Ptr(other)).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(MakeActiveParams(pv, nullptr).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
@@ -43,8 +42,7 @@ TEST(ActiveParamsTest, RejectsACatalogWhoseContentDoesNotMatchItsVersion) {
   v1::Catalog catalog = MakeTestCatalog(3);
   const v1::ParamsVersion pv = MakeTestParamsVersion(1, catalog, 0.5, 0.25, 0.75, 3);
   catalog.mutable_pinsets(1)->set_organization("Mallory");
-  EXPECT_EQ(MakeActiveParams(pv, Ptr(catalog)).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(MakeActiveParams(pv, Ptr(catalog)).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(ActiveParamsTest, RejectsBadParameters) {

@@ -9,8 +9,8 @@ namespace pinning::client {
 
 absl::Status ValidateBackoffPolicy(const BackoffPolicy& policy) {
   if (policy.initial <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("backoff initial must be positive, got ", absl::FormatDuration(policy.initial)));
+    return absl::InvalidArgumentError(absl::StrCat("backoff initial must be positive, got ",
+                                                   absl::FormatDuration(policy.initial)));
   }
   if (!std::isfinite(policy.multiplier) || policy.multiplier < 1) {
     return absl::InvalidArgumentError(
@@ -21,9 +21,9 @@ absl::Status ValidateBackoffPolicy(const BackoffPolicy& policy) {
         absl::StrCat("backoff jitter must be in [0, 1), got ", policy.jitter));
   }
   if (policy.max < policy.initial) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "backoff max (", absl::FormatDuration(policy.max), ") must be >= initial (",
-        absl::FormatDuration(policy.initial), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("backoff max (", absl::FormatDuration(policy.max), ") must be >= initial (",
+                     absl::FormatDuration(policy.initial), ")"));
   }
   if (policy.max_retry_after < absl::ZeroDuration()) {
     return absl::InvalidArgumentError(absl::StrCat("backoff max_retry_after must be >= 0, got ",
@@ -46,8 +46,7 @@ absl::Duration Backoff::NextDelay() {
 }
 
 absl::Duration Backoff::DelayForHint(absl::Duration hint) {
-  const absl::Duration capped =
-      std::clamp(hint, absl::ZeroDuration(), policy_.max_retry_after);
+  const absl::Duration capped = std::clamp(hint, absl::ZeroDuration(), policy_.max_retry_after);
   const double u = random_->UniformDouble();
   Advance();
   return capped * (1.0 + policy_.jitter * u);

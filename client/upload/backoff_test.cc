@@ -16,9 +16,9 @@ TEST(BackoffTest, ScheduleGrowsGeometricallyWithinJitterBoundsUpToMax) {
   BackoffPolicy policy;  // gRPC's connection backoff: 1 s, x1.6, ±20%, 120 s
   Backoff backoff(policy, &random);
   // b_k = min(1.6^k, 120) seconds, written out independently of the implementation.
-  const double expected_base[] = {1.0,     1.6,      2.56,     4.096,    6.5536,
-                                  10.48576, 16.777216, 26.8435456, 42.94967296, 68.719476736,
-                                  109.9511627776, 120.0, 120.0, 120.0};
+  const double expected_base[] = {
+      1.0,        1.6,         2.56,         4.096,          6.5536, 10.48576, 16.777216,
+      26.8435456, 42.94967296, 68.719476736, 109.9511627776, 120.0,  120.0,    120.0};
   for (double base : expected_base) {
     EXPECT_NEAR(Seconds(backoff.CurrentBase()), base, 1e-9);
     const double delay = Seconds(backoff.NextDelay());
@@ -55,7 +55,9 @@ TEST(BackoffTest, JitterIsUniformOverItsWholeRange) {
 
 TEST(BackoffTest, ZeroJitterGivesTheExactSchedule) {
   privacy::SeededRandomSource random(3);
-  BackoffPolicy policy{.initial = absl::Milliseconds(100), .multiplier = 2, .jitter = 0,
+  BackoffPolicy policy{.initial = absl::Milliseconds(100),
+                       .multiplier = 2,
+                       .jitter = 0,
                        .max = absl::Milliseconds(500)};
   Backoff backoff(policy, &random);
   EXPECT_EQ(backoff.NextDelay(), absl::Milliseconds(100));

@@ -9,8 +9,7 @@
 namespace pinning::client {
 
 absl::StatusOr<std::unique_ptr<ClientProfile>> ClientProfile::Create(
-    ProfileOptions options, std::unique_ptr<ProfileStorage> storage,
-    DailyState::NowFunction now) {
+    ProfileOptions options, std::unique_ptr<ProfileStorage> storage, DailyState::NowFunction now) {
   if (storage == nullptr || now == nullptr) {
     return absl::InvalidArgumentError("a profile needs a storage and a clock");
   }
@@ -62,8 +61,8 @@ absl::StatusOr<PinCheckResult> ClientProfile::Check(
     if (params == nullptr) continue;
     absl::StatusOr<PinCheckResult> result = check(params->checker());
     if (!result.ok() || !result->pinned()) return result;
-    const absl::Status recorded = daily_state_->Record(params->catalog_version(),
-                                                       result->pinset_index, result->violated());
+    const absl::Status recorded =
+        daily_state_->Record(params->catalog_version(), result->pinset_index, result->violated());
     // FAILED_PRECONDITION: the day uses the other catalog (the clock moved unexpectedly).
     if (recorded.code() != absl::StatusCode::kFailedPrecondition) {
       if (!recorded.ok()) return recorded;
@@ -81,8 +80,8 @@ absl::StatusOr<PinCheckResult> ClientProfile::CheckConnection(
 
 PinCheckResult ClientProfile::CheckConnectionHashes(absl::string_view host,
                                                     absl::Span<const SpkiHash> chain_spki) {
-  absl::StatusOr<PinCheckResult> result = Check(
-      [&](const PinChecker& checker) -> absl::StatusOr<PinCheckResult> {
+  absl::StatusOr<PinCheckResult> result =
+      Check([&](const PinChecker& checker) -> absl::StatusOr<PinCheckResult> {
         return checker.CheckHashes(host, chain_spki);
       });
   return result.ok() ? *result : PinCheckResult{};
@@ -106,8 +105,8 @@ absl::Status ClientProfile::EncodeFinishedDays(privacy::RandomSource& irr_source
       continue;
     }
     PrivacyLedger& ledger = storage_->ledger();
-    if (ledger.LifetimeAfterPing(params->version(), params->epsilon_one(),
-                                 params->epsilon_inf()) > epsilon_budget) {
+    if (ledger.LifetimeAfterPing(params->version(), params->epsilon_one(), params->epsilon_inf()) >
+        epsilon_budget) {
       ++stats_.days_over_budget;
       continue;
     }
@@ -134,8 +133,8 @@ absl::Status ClientProfile::EncodeFinishedDays(privacy::RandomSource& irr_source
     ping.set_bits(std::string(report->bits.begin(), report->bits.end()));
     *ping.mutable_dimensions() = options_.dimensions;
     // Charge first: a failure after it over-counts the loss, never under-counts it.
-    if (absl::Status charged = ledger.RecordPing(params->version(), params->epsilon_one(),
-                                                 params->epsilon_inf());
+    if (absl::Status charged =
+            ledger.RecordPing(params->version(), params->epsilon_one(), params->epsilon_inf());
         !charged.ok()) {
       if (first_error.ok()) first_error = charged;
       continue;

@@ -15,7 +15,8 @@
 // until then checks use the day's catalog.
 //
 //   ASSIGN_OR_RETURN(std::unique_ptr<ClientProfile> profile,
-//                    ClientProfile::Create(options, std::move(storage), [] { return absl::Now(); }));
+//                    ClientProfile::Create(options, std::move(storage), [] { return absl::Now();
+//                    }));
 //   RETURN_IF_ERROR(profile->Maintain(uploader, *crypto_source, *crypto_source));  // hourly
 //   absl::StatusOr<PinCheckResult> r = profile->CheckConnection(host, der_chain);  // per TLS
 //   if (r.ok() && r->ShouldBlockConnection()) { /* fail the connection */ }
@@ -65,8 +66,7 @@ class ClientProfile {
   // Create makes a profile over `storage` (restoring its daily state when it has one); `now` is
   // the clock that decides the UTC day. INVALID_ARGUMENT for a null storage or clock.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<ClientProfile>> Create(
-      ProfileOptions options, std::unique_ptr<ProfileStorage> storage,
-      DailyState::NowFunction now);
+      ProfileOptions options, std::unique_ptr<ProfileStorage> storage, DailyState::NowFunction now);
 
   // CheckConnection checks `der_chain` (leaf first) for `host` with the pins of the day's catalog
   // and records a pinned result in the day's state. Before the first parameters are known there

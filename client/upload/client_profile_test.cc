@@ -38,11 +38,15 @@ struct Chain {
 
 Chain MakeChain(const TestKey& root_key, const std::string& root_cn) {
   TestKey leaf_key = TestKey::GenerateEc();
-  const std::string root = MakeCertificateDer({.subject_cn = root_cn, .subject_key = &root_key,
-                                               .issuer_cn = root_cn, .issuer_key = &root_key,
+  const std::string root = MakeCertificateDer({.subject_cn = root_cn,
+                                               .subject_key = &root_key,
+                                               .issuer_cn = root_cn,
+                                               .issuer_key = &root_key,
                                                .is_ca = true});
-  const std::string leaf = MakeCertificateDer({.subject_cn = "leaf", .subject_key = &leaf_key,
-                                               .issuer_cn = root_cn, .issuer_key = &root_key,
+  const std::string leaf = MakeCertificateDer({.subject_cn = "leaf",
+                                               .subject_key = &leaf_key,
+                                               .issuer_cn = root_cn,
+                                               .issuer_key = &root_key,
                                                .serial = 2});
   return Chain{{leaf, root}};
 }
@@ -69,8 +73,8 @@ class ClientProfileTest : public ::testing::Test {
         chain_b_(MakeChain(key_b_, "Root B")),
         chain_mitm_(MakeChain(key_mitm_, "Interception CA")) {
     // Pinset 0 pins root A, pinset 1 root B, pinset 2 a key no chain has.
-    catalog_ = MakeTestCatalogWithPins({Sha256(key_a_.PublicKeyDer()),
-                                        Sha256(key_b_.PublicKeyDer()), std::string(32, 'z')});
+    catalog_ = MakeTestCatalogWithPins(
+        {Sha256(key_a_.PublicKeyDer()), Sha256(key_b_.PublicKeyDer()), std::string(32, 'z')});
   }
 
   std::unique_ptr<ClientProfile> MakeProfile(
@@ -83,18 +87,16 @@ class ClientProfileTest : public ::testing::Test {
     profile_options.dimensions.set_major_version(131);
     ProfileSecret secret{};
     secret.fill(7);
-    absl::StatusOr<std::unique_ptr<ClientProfile>> profile = ClientProfile::Create(
-        profile_options, std::make_unique<InMemoryProfileStorage>(secret, 8),
-        [this] { return clock_.Now(); });
+    absl::StatusOr<std::unique_ptr<ClientProfile>> profile =
+        ClientProfile::Create(profile_options, std::make_unique<InMemoryProfileStorage>(secret, 8),
+                              [this] { return clock_.Now(); });
     EXPECT_TRUE(profile.ok()) << profile.status();
     return *std::move(profile);
   }
 
   void NextDay() { clock_.Advance(absl::Hours(24)); }
 
-  absl::Status Maintain(ClientProfile& profile) {
-    return profile.Maintain(*uploader_, irr_, ids_);
-  }
+  absl::Status Maintain(ClientProfile& profile) { return profile.Maintain(*uploader_, irr_, ids_); }
 
   FakeClock clock_;
   privacy::SeededRandomSource irr_, ids_, jitter_;
@@ -108,7 +110,8 @@ class ClientProfileTest : public ::testing::Test {
 
 TEST_F(ClientProfileTest, OneDayOfChecksBecomesOnePingWithTheTrueBitsWhenNoiseIsOff) {
   // f = 0, p = 0, q = 1: the randomization is the identity, so the bits are the day's truth.
-  transport_.params_default = ServeParams(MakeTestParamsVersion(3, catalog_, 0, 0, 1, 3), &catalog_);
+  transport_.params_default =
+      ServeParams(MakeTestParamsVersion(3, catalog_, 0, 0, 1, 3), &catalog_);
   std::unique_ptr<ClientProfile> profile = MakeProfile();
   EXPECT_FALSE(profile->CheckConnection("www.h0.test", chain_a_.der)->pinned());  // no catalog yet
   ASSERT_TRUE(Maintain(*profile).ok());
@@ -203,10 +206,10 @@ TEST_F(ClientProfileTest, ANewCatalogTakesEffectTheNextDay) {
       ServeParams(MakeTestParamsVersion(2, rotated, 0, 0, 1, 3), &rotated)};
   transport_.params_default = ServeParams(MakeTestParamsVersion(2, rotated, 0, 0, 1, 3), nullptr);
   std::unique_ptr<ClientProfile> profile = MakeProfile();
-  ASSERT_TRUE(Maintain(*profile).ok());                           // day 1: catalog A
+  ASSERT_TRUE(Maintain(*profile).ok());  // day 1: catalog A
   EXPECT_EQ(profile->CheckConnection("h0.test", chain_a_.der)->verdict, PinVerdict::kSatisfied);
   NextDay();
-  ASSERT_TRUE(Maintain(*profile).ok());                           // day 2: B adopted for day 3
+  ASSERT_TRUE(Maintain(*profile).ok());  // day 2: B adopted for day 3
   EXPECT_EQ(profile->params()->version(), 2u);
   // Day 2 still uses catalog A: root A satisfies h0.
   EXPECT_EQ(profile->CheckConnection("h0.test", chain_a_.der)->verdict, PinVerdict::kSatisfied);

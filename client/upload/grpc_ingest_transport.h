@@ -46,8 +46,7 @@ class GrpcIngestTransport final : public IngestTransport {
 
   SubmitOutcome Submit(const v1::Ping& ping, absl::Duration timeout) override;
   BatchOutcome SubmitBatch(absl::Span<const v1::Ping> pings, absl::Duration timeout) override;
-  ParamsOutcome GetParams(absl::string_view known_catalog_version,
-                          absl::Duration timeout) override;
+  ParamsOutcome GetParams(absl::string_view known_catalog_version, absl::Duration timeout) override;
 
  private:
   struct Impl;

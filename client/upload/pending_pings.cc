@@ -8,7 +8,8 @@
 
 namespace pinning::client {
 
-InMemoryPendingPings::InMemoryPendingPings(size_t capacity) : capacity_(std::max<size_t>(capacity, 1)) {}
+InMemoryPendingPings::InMemoryPendingPings(size_t capacity)
+    : capacity_(std::max<size_t>(capacity, 1)) {}
 
 absl::Status InMemoryPendingPings::Append(const v1::Ping& ping) {
   if (ping.ping_id().size() != 16) {

@@ -9,8 +9,7 @@ namespace pinning::client {
 
 double PingCost(const LedgerEntry& entry, double epsilon_one, double epsilon_inf) {
   if (std::isinf(entry.epsilon_spent)) return 0;
-  const double after =
-      std::min(static_cast<double>(entry.pings + 1) * epsilon_one, epsilon_inf);
+  const double after = std::min(static_cast<double>(entry.pings + 1) * epsilon_one, epsilon_inf);
   return std::max(0.0, after - entry.epsilon_spent);
 }
 
@@ -48,8 +47,7 @@ absl::Status InMemoryPrivacyLedger::Charge(uint32_t params_version, double epsil
       return absl::OkStatus();
     }
   }
-  entries_.push_back(
-      {.params_version = params_version, .pings = 1, .epsilon_spent = epsilon});
+  entries_.push_back({.params_version = params_version, .pings = 1, .epsilon_spent = epsilon});
   return absl::OkStatus();
 }
 

@@ -34,7 +34,8 @@ TEST(PrivacyLedgerTest, CapIsReachedPartway) {
 
 TEST(PrivacyLedgerTest, InfinitiesAreHandled) {
   // f = 0: no longitudinal bound, every ping costs eps1.
-  EXPECT_DOUBLE_EQ(PingCost({.params_version = 1, .pings = 9, .epsilon_spent = 4.5}, 0.5, kInf), 0.5);
+  EXPECT_DOUBLE_EQ(PingCost({.params_version = 1, .pings = 9, .epsilon_spent = 4.5}, 0.5, kInf),
+                   0.5);
   // p* = 0: one ping is already unbounded.
   EXPECT_TRUE(std::isinf(PingCost({.params_version = 1}, kInf, kInf)));
   EXPECT_DOUBLE_EQ(PingCost({.params_version = 1, .pings = 1, .epsilon_spent = kInf}, kInf, kInf),

@@ -27,10 +27,10 @@ class ScriptedTransport final : public IngestTransport {
   std::deque<ParamsOutcome> params_script;
   std::optional<ParamsOutcome> params_default;
 
-  std::vector<v1::Ping> submitted;                    // every ping of every Submit call
-  std::vector<std::vector<std::string>> batch_ids;    // ping ids of each SubmitBatch call
-  std::vector<std::string> params_known_versions;     // one per GetParams call
-  std::vector<absl::Duration> timeouts;               // of every call
+  std::vector<v1::Ping> submitted;                  // every ping of every Submit call
+  std::vector<std::vector<std::string>> batch_ids;  // ping ids of each SubmitBatch call
+  std::vector<std::string> params_known_versions;   // one per GetParams call
+  std::vector<absl::Duration> timeouts;             // of every call
 
   SubmitOutcome Submit(const v1::Ping& ping, absl::Duration timeout) override {
     submitted.push_back(ping);

@@ -105,7 +105,8 @@ TEST_F(StoreProfileStorageTest, ACrashRightAfterEncodingNeverSendsADayTwice) {
     // Encode without the Commit() that Maintain would do afterwards: what the store saved with
     // the ping must already say that day 1 is done.
     ASSERT_TRUE(profile->RefreshParams(*uploader_).ok());
-    ASSERT_TRUE(profile->EncodeFinishedDays(irr_, ids_, std::numeric_limits<double>::infinity()).ok());
+    ASSERT_TRUE(
+        profile->EncodeFinishedDays(irr_, ids_, std::numeric_limits<double>::infinity()).ok());
     EXPECT_EQ(profile->stats().pings_encoded, 1u);
   }  // "crash": no Commit
   {

@@ -25,9 +25,8 @@ absl::Status ValidateUploaderOptions(const UploaderOptions& options) {
         absl::StrCat("uploader max_attempts must be >= 1, got ", options.max_attempts));
   }
   if (options.batch_size < 1 || options.batch_size > kMaxListedRejections) {
-    return absl::InvalidArgumentError(absl::StrCat("uploader batch_size must be in 1..",
-                                                   kMaxListedRejections, ", got ",
-                                                   options.batch_size));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "uploader batch_size must be in 1..", kMaxListedRejections, ", got ", options.batch_size));
   }
   if (std::isnan(options.epsilon_budget) || options.epsilon_budget <= 0) {
     return absl::InvalidArgumentError(
@@ -45,8 +44,7 @@ Uploader::Uploader(const UploaderOptions& options, IngestTransport* transport, C
       cache_(cache) {}
 
 absl::StatusOr<std::unique_ptr<Uploader>> Uploader::Create(const UploaderOptions& options,
-                                                           IngestTransport* transport,
-                                                           Clock* clock,
+                                                           IngestTransport* transport, Clock* clock,
                                                            privacy::RandomSource* jitter_source,
                                                            ParamsCache* cache) {
   if (absl::Status valid = ValidateUploaderOptions(options); !valid.ok()) return valid;
@@ -114,9 +112,8 @@ absl::Status Uploader::FlushBatches(PendingPings& pending, UploadStats& stats) {
     if (failure.ok() && outcome.rejected != outcome.rejections.size()) {
       // Cannot happen with batch_size <= kMaxListedRejections; if it does, which pings were
       // refused is unknown, so the whole batch is sent again (exactly-once makes that safe).
-      failure = absl::InternalError(absl::StrCat("batch response lists ",
-                                                 outcome.rejections.size(), " of ",
-                                                 outcome.rejected, " rejections"));
+      failure = absl::InternalError(absl::StrCat("batch response lists ", outcome.rejections.size(),
+                                                 " of ", outcome.rejected, " rejections"));
     }
     if (failure.ok()) {
       absl::flat_hash_map<size_t, absl::StatusCode> refused;
@@ -157,8 +154,7 @@ absl::Status Uploader::FlushBatches(PendingPings& pending, UploadStats& stats) {
 }
 
 absl::StatusOr<ParamsRefresh> Uploader::RefreshParams(
-    const std::shared_ptr<const ActiveParams>& current, PrivacyLedger& ledger,
-    UploadStats& stats) {
+    const std::shared_ptr<const ActiveParams>& current, PrivacyLedger& ledger, UploadStats& stats) {
   const std::string known = current == nullptr ? "" : current->catalog_version();
   Backoff backoff(options_.backoff, jitter_source_);
   ParamsOutcome outcome;
@@ -188,8 +184,8 @@ absl::StatusOr<ParamsRefresh> Uploader::RefreshParams(
   } else if (cache_ != nullptr) {
     next = cache_->Intern(served, catalog);
   } else if (catalog == nullptr) {
-    next = absl::NotFoundError(absl::StrCat("the server omitted catalog ",
-                                            served.catalog_version(), ", which is not known"));
+    next = absl::NotFoundError(absl::StrCat("the server omitted catalog ", served.catalog_version(),
+                                            ", which is not known"));
   } else {
     next = MakeActiveParams(served, catalog);
   }

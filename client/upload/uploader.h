@@ -68,13 +68,13 @@ struct UploaderOptions {
 
 // UploadStats are a profile's upload counters (kept by the caller, e.g. in its store).
 struct UploadStats {
-  uint64_t acknowledged = 0;      // pings counted by the aggregator
-  uint64_t duplicates = 0;        // pings acknowledged as already counted (a lost response)
-  uint64_t dropped_invalid = 0;   // pings refused as invalid and dropped
-  uint64_t failed_attempts = 0;   // failed calls that were (or will be) retried
-  uint64_t retry_hints = 0;       // waits that followed a retry-after-ms hint
-  uint64_t params_fetches = 0;    // successful Params.Get calls
-  uint64_t params_refusals = 0;   // parameters refused for the privacy budget
+  uint64_t acknowledged = 0;     // pings counted by the aggregator
+  uint64_t duplicates = 0;       // pings acknowledged as already counted (a lost response)
+  uint64_t dropped_invalid = 0;  // pings refused as invalid and dropped
+  uint64_t failed_attempts = 0;  // failed calls that were (or will be) retried
+  uint64_t retry_hints = 0;      // waits that followed a retry-after-ms hint
+  uint64_t params_fetches = 0;   // successful Params.Get calls
+  uint64_t params_refusals = 0;  // parameters refused for the privacy budget
 };
 
 // ParamsRefresh is the outcome of a successful Params.Get.

@@ -168,8 +168,8 @@ TEST_F(UploaderTest, OfflineDaysKeepOnlyTheNewestPingsUpToTheBound) {
 TEST_F(UploaderTest, BatchModeDropsInvalidRetriesRefusedAndHonoursHints) {
   InMemoryPendingPings pending(10);
   for (char c : {'a', 'b', 'c', 'd', 'e'}) ASSERT_TRUE(pending.Append(MakePing(c)).ok());
-  BatchOutcome first{.accepted = 2, .duplicates = 1, .rejected = 2,
-                     .retry_after = absl::Milliseconds(800)};
+  BatchOutcome first{
+      .accepted = 2, .duplicates = 1, .rejected = 2, .retry_after = absl::Milliseconds(800)};
   first.rejections = {
       {.index = 1, .code = absl::StatusCode::kInvalidArgument, .reason = "bad_bits_length"},
       {.index = 3, .code = absl::StatusCode::kResourceExhausted, .reason = "overload"}};
@@ -179,7 +179,8 @@ TEST_F(UploaderTest, BatchModeDropsInvalidRetriesRefusedAndHonoursHints) {
   options.batch_size = 4;
   ASSERT_TRUE(MakeUploader(options)->Flush(pending, stats_).ok());
   ASSERT_EQ(transport_.batch_ids.size(), 2u);
-  EXPECT_EQ(transport_.batch_ids[0], (std::vector<std::string>{Id('a'), Id('b'), Id('c'), Id('d')}));
+  EXPECT_EQ(transport_.batch_ids[0],
+            (std::vector<std::string>{Id('a'), Id('b'), Id('c'), Id('d')}));
   // 'd' was refused for overload: retried first, with 'e' after it.
   EXPECT_EQ(transport_.batch_ids[1], (std::vector<std::string>{Id('d'), Id('e')}));
   const std::vector<double> sleeps = SleepSeconds();
@@ -226,9 +227,8 @@ TEST_F(UploaderTest, RejectsInvalidOptions) {
 TEST_F(UploaderTest, AdoptsParamsThenReportsThemUnchanged) {
   const v1::Catalog catalog = MakeTestCatalog(3);
   const v1::ParamsVersion pv = MakeTestParamsVersion(1, catalog, 0.5, 0.25, 0.75, 3);
-  transport_.params_script = {
-      ParamsOutcome{.status = absl::UnavailableError("down")}, ServeParams(pv, &catalog),
-      ServeParams(pv, nullptr)};
+  transport_.params_script = {ParamsOutcome{.status = absl::UnavailableError("down")},
+                              ServeParams(pv, &catalog), ServeParams(pv, nullptr)};
   InMemoryPrivacyLedger ledger;
   std::unique_ptr<Uploader> uploader = MakeUploader();
   absl::StatusOr<ParamsRefresh> first = uploader->RefreshParams(nullptr, ledger, stats_);
@@ -280,7 +280,8 @@ TEST_F(UploaderTest, RefusesParamsThatWouldExceedTheBudgetAndKeepsThePreviousOne
   ASSERT_EQ(first->kind, ParamsRefresh::Kind::kAdopted);
   // Three pings under version 1 spend min(3 · 2.043, 4.394) = 4.394.
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(ledger.RecordPing(1, first->params->epsilon_one(), first->params->epsilon_inf()).ok());
+    ASSERT_TRUE(
+        ledger.RecordPing(1, first->params->epsilon_one(), first->params->epsilon_inf()).ok());
   }
   EXPECT_NEAR(ledger.LifetimeEpsilon(), 4 * std::log(3.0), 1e-9);
 
@@ -308,7 +309,8 @@ TEST_F(UploaderTest, ParamsFetchDoesNotRetryPermanentErrorsAndRejectsBadAnswers)
   EXPECT_TRUE(clock_.sleeps().empty());
 
   const v1::Catalog catalog = MakeTestCatalog(2);
-  transport_.params_script = {ServeParams(MakeTestParamsVersion(1, catalog, 0.5, 0.25, 0.75, 2), nullptr)};
+  transport_.params_script = {
+      ServeParams(MakeTestParamsVersion(1, catalog, 0.5, 0.25, 0.75, 2), nullptr)};
   EXPECT_EQ(uploader->RefreshParams(nullptr, ledger, stats_).status().code(),
             absl::StatusCode::kNotFound);  // catalog neither sent nor known
 }

@@ -59,8 +59,7 @@ TEST(PopulationCoverageE2eTest, IntervalsCoverTheTruthAndShowTheSpike) {
   options.params.set_pinsets_per_ping(6);
   options.params.set_bits_per_pinset(2);
   options.uploader.epsilon_budget = std::numeric_limits<double>::infinity();
-  absl::StatusOr<client::sim::Scenario> scenario =
-      client::sim::DefaultScenario(catalog, kDays);
+  absl::StatusOr<client::sim::Scenario> scenario = client::sim::DefaultScenario(catalog, kDays);
   ASSERT_TRUE(scenario.ok()) << scenario.status();
   options.scenario = *scenario;
   ASSERT_TRUE(options.scenario.spike.has_value());

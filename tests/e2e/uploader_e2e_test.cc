@@ -32,9 +32,9 @@ using client::IngestTransport;
 using client::InMemoryPendingPings;
 using client::ParamsOutcome;
 using client::SubmitOutcome;
-using client::UploadStats;
 using client::Uploader;
 using client::UploaderOptions;
+using client::UploadStats;
 
 constexpr int kNumPinsets = 3;
 
@@ -102,14 +102,16 @@ class UploaderE2eTest : public ::testing::Test {
                                                  .SetPinsetsPerPing(kNumPinsets)
                                                  .Build();
     EXPECT_TRUE(params.ok());
-    absl::StatusOr<privacy::Encoder> encoder = privacy::Encoder::Create(
-        {.params = *params, .num_pinsets = kNumPinsets, .params_version = params_.version(),
-         .catalog_version = params_.catalog_version()},
-        secret, &rng);
+    absl::StatusOr<privacy::Encoder> encoder =
+        privacy::Encoder::Create({.params = *params,
+                                  .num_pinsets = kNumPinsets,
+                                  .params_version = params_.version(),
+                                  .catalog_version = params_.catalog_version()},
+                                 secret, &rng);
     EXPECT_TRUE(encoder.ok()) << encoder.status();
-    absl::StatusOr<privacy::EncodedReport> report = encoder->Encode(
-        {privacy::PinsetState::kCheckedOk, privacy::PinsetState::kViolated,
-         privacy::PinsetState::kNotChecked});
+    absl::StatusOr<privacy::EncodedReport> report =
+        encoder->Encode({privacy::PinsetState::kCheckedOk, privacy::PinsetState::kViolated,
+                         privacy::PinsetState::kNotChecked});
     EXPECT_TRUE(report.ok());
     v1::Ping ping;
     std::string id(16, '\0');
