@@ -51,7 +51,10 @@ AS_PG=()
 # ---- configuration shared by all replicas (K = 16, all pinsets reported, 2 bits each) ----
 {
   for ((k = 0; k < PINSETS; k++)); do
-    echo "pinsets { index: $k name: \"pinset-$k\" organization: \"org-$((k / 4))\" }"
+    spki=""  # a 32-byte placeholder SPKI hash, as octal escapes (the catalog needs one per pinset)
+    for ((b = 0; b < 32; b++)); do spki+=$(printf '\\%03o' "$k"); done
+    echo "pinsets { index: $k name: \"pinset-$k\" organization: \"org-$((k / 4))\"" \
+      "mode: PIN_MODE_TEST spki_sha256: \"$spki\" }"
   done
 } >"$WORK/catalog.textproto"
 echo "f: 0.5 p: 0.25 q: 0.75 pinsets_per_ping: $PINSETS bits_per_pinset: 2" >"$WORK/params.textproto"
