@@ -2,32 +2,17 @@
 
 #include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "client/upload/grpc_channel.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/query.grpc.pb.h"
 
 namespace pinning::client::sim {
-namespace {
-
-// FromGrpc converts a grpc::Status (the numeric codes follow google.rpc.Code in both).
-absl::Status FromGrpc(const grpc::Status& status, absl::string_view call) {
-  if (status.ok()) return absl::OkStatus();
-  int code = static_cast<int>(status.error_code());
-  if (code < 0 || code > static_cast<int>(absl::StatusCode::kUnauthenticated)) {
-    code = static_cast<int>(absl::StatusCode::kUnknown);
-  }
-  return absl::Status(static_cast<absl::StatusCode>(code),
-                      absl::StrCat(call, ": ", status.error_message()));
-}
-
-}  // namespace
-
 struct GrpcAggregatorClient::Impl {
   AggregatorClientOptions options;
   std::shared_ptr<grpc::Channel> channel;
@@ -56,25 +41,15 @@ absl::StatusOr<std::unique_ptr<GrpcAggregatorClient>> GrpcAggregatorClient::Crea
     const AggregatorClientOptions& options) {
   if (options.target.empty()) return absl::InvalidArgumentError("aggregator target is empty");
   if (options.token.empty()) return absl::InvalidArgumentError("no bearer token");
-  std::shared_ptr<grpc::ChannelCredentials> credentials;
-  if (options.insecure) {
-    credentials = grpc::InsecureChannelCredentials();
-  } else {
-    grpc::SslCredentialsOptions ssl;
-    if (!options.ca_file.empty()) {
-      std::ifstream in(options.ca_file, std::ios::binary);
-      if (!in) return absl::NotFoundError(absl::StrCat("cannot read CA file ", options.ca_file));
-      std::ostringstream text;
-      text << in.rdbuf();
-      ssl.pem_root_certs = text.str();
-    } else {
-      ssl.pem_root_certs = options.ca_pem;
-    }
-    credentials = grpc::SslCredentials(ssl);
-  }
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      MakeClientChannel({.target = options.target,
+                         .ca_file = options.ca_file,
+                         .ca_pem = options.ca_pem,
+                         .insecure = options.insecure});
+  if (!channel.ok()) return channel.status();
   auto impl = std::make_unique<Impl>();
   impl->options = options;
-  impl->channel = grpc::CreateChannel(options.target, credentials);
+  impl->channel = *std::move(channel);
   impl->admin = v1::Admin::NewStub(impl->channel);
   impl->query = v1::Query::NewStub(impl->channel);
   return std::unique_ptr<GrpcAggregatorClient>(new GrpcAggregatorClient(std::move(impl)));
@@ -90,8 +65,8 @@ absl::StatusOr<std::string> GrpcAggregatorClient::PublishCatalog(const v1::Catal
   request.set_note(std::string(note));
   v1::PublishCatalogResponse response;
   auto context = impl_->Context();
-  if (absl::Status s = FromGrpc(impl_->admin->PublishCatalog(context.get(), request, &response),
-                                "Admin.PublishCatalog");
+  if (absl::Status s = FromGrpcStatus(
+          impl_->admin->PublishCatalog(context.get(), request, &response), "Admin.PublishCatalog");
       !s.ok()) {
     return s;
   }
@@ -107,8 +82,8 @@ absl::StatusOr<v1::ParamsVersion> GrpcAggregatorClient::PublishParams(
   request.set_note(std::string(note));
   v1::PublishParamsResponse response;
   auto context = impl_->Context();
-  if (absl::Status s = FromGrpc(impl_->admin->PublishParams(context.get(), request, &response),
-                                "Admin.PublishParams");
+  if (absl::Status s = FromGrpcStatus(
+          impl_->admin->PublishParams(context.get(), request, &response), "Admin.PublishParams");
       !s.ok()) {
     return s;
   }
@@ -118,8 +93,8 @@ absl::StatusOr<v1::ParamsVersion> GrpcAggregatorClient::PublishParams(
 absl::StatusOr<v1::RolloutEvent> GrpcAggregatorClient::RecordEvent(const v1::RolloutEvent& event) {
   v1::RolloutEvent response;
   auto context = impl_->Context();
-  if (absl::Status s =
-          FromGrpc(impl_->admin->RecordEvent(context.get(), event, &response), "Admin.RecordEvent");
+  if (absl::Status s = FromGrpcStatus(impl_->admin->RecordEvent(context.get(), event, &response),
+                                      "Admin.RecordEvent");
       !s.ok()) {
     return s;
   }
@@ -130,7 +105,7 @@ absl::StatusOr<v1::RatesResponse> GrpcAggregatorClient::Rates(const v1::RatesReq
   v1::RatesResponse response;
   auto context = impl_->Context();
   if (absl::Status s =
-          FromGrpc(impl_->query->Rates(context.get(), request, &response), "Query.Rates");
+          FromGrpcStatus(impl_->query->Rates(context.get(), request, &response), "Query.Rates");
       !s.ok()) {
     return s;
   }

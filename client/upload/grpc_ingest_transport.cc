@@ -1,30 +1,19 @@
 #include "client/upload/grpc_ingest_transport.h"
 
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
+#include "client/upload/grpc_channel.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/params.grpc.pb.h"
 #include "proto/ping.grpc.pb.h"
 
 namespace pinning::client {
 namespace {
-
-// FromGrpc converts a grpc::Status; the numeric codes of both enums follow google.rpc.Code.
-absl::Status FromGrpc(const grpc::Status& status) {
-  if (status.ok()) return absl::OkStatus();
-  int code = static_cast<int>(status.error_code());
-  if (code < 0 || code > static_cast<int>(absl::StatusCode::kUnauthenticated)) {
-    code = static_cast<int>(absl::StatusCode::kUnknown);
-  }
-  return absl::Status(static_cast<absl::StatusCode>(code), status.error_message());
-}
 
 std::optional<absl::Duration> RetryAfter(const grpc::ClientContext& context) {
   const auto& trailers = context.GetServerTrailingMetadata();
@@ -47,25 +36,14 @@ struct GrpcIngestTransport::Impl {
 
 absl::StatusOr<std::unique_ptr<GrpcIngestTransport>> GrpcIngestTransport::Create(
     const GrpcTransportOptions& options) {
-  if (options.target.empty()) return absl::InvalidArgumentError("transport target is empty");
-  std::shared_ptr<grpc::ChannelCredentials> credentials;
-  if (options.insecure) {
-    credentials = grpc::InsecureChannelCredentials();
-  } else {
-    grpc::SslCredentialsOptions ssl;
-    if (!options.ca_file.empty()) {
-      std::ifstream in(options.ca_file, std::ios::binary);
-      if (!in) return absl::NotFoundError(absl::StrCat("cannot read CA file ", options.ca_file));
-      std::ostringstream text;
-      text << in.rdbuf();
-      ssl.pem_root_certs = text.str();
-    } else {
-      ssl.pem_root_certs = options.ca_pem;  // empty: gRPC's default roots
-    }
-    credentials = grpc::SslCredentials(ssl);
-  }
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      MakeClientChannel({.target = options.target,
+                         .ca_file = options.ca_file,
+                         .ca_pem = options.ca_pem,
+                         .insecure = options.insecure});
+  if (!channel.ok()) return channel.status();
   auto impl = std::make_unique<Impl>();
-  impl->channel = grpc::CreateChannel(options.target, credentials);
+  impl->channel = *std::move(channel);
   impl->ingest = v1::Ingest::NewStub(impl->channel);
   impl->params = v1::Params::NewStub(impl->channel);
   return std::unique_ptr<GrpcIngestTransport>(new GrpcIngestTransport(std::move(impl)));
@@ -81,7 +59,7 @@ SubmitOutcome GrpcIngestTransport::Submit(const v1::Ping& ping, absl::Duration t
   *request.mutable_ping() = ping;
   v1::SubmitResponse response;
   SubmitOutcome outcome;
-  outcome.status = FromGrpc(impl_->ingest->Submit(&context, request, &response));
+  outcome.status = FromGrpcStatus(impl_->ingest->Submit(&context, request, &response));
   outcome.duplicate = outcome.status.ok() && response.duplicate();
   outcome.retry_after = RetryAfter(context);
   return outcome;
@@ -101,19 +79,15 @@ BatchOutcome GrpcIngestTransport::SubmitBatch(absl::Span<const v1::Ping> pings,
   }
   writer->WritesDone();
   BatchOutcome outcome;
-  outcome.status = FromGrpc(writer->Finish());
+  outcome.status = FromGrpcStatus(writer->Finish());
   outcome.retry_after = RetryAfter(context);
   if (!outcome.status.ok()) return outcome;
   outcome.accepted = response.accepted();
   outcome.duplicates = response.duplicates();
   outcome.rejected = response.rejected();
   for (const v1::Rejection& r : response.rejections()) {
-    int code = r.code();
-    if (code < 0 || code > static_cast<int>(absl::StatusCode::kUnauthenticated)) {
-      code = static_cast<int>(absl::StatusCode::kUnknown);
-    }
     outcome.rejections.push_back({.index = static_cast<size_t>(r.index()),
-                                  .code = static_cast<absl::StatusCode>(code),
+                                  .code = StatusCodeFromInt(r.code()),
                                   .reason = r.reason(),
                                   .message = r.message()});
   }
@@ -127,7 +101,7 @@ ParamsOutcome GrpcIngestTransport::GetParams(absl::string_view known_catalog_ver
   v1::GetParamsRequest request;
   request.set_known_catalog_version(std::string(known_catalog_version));
   ParamsOutcome outcome;
-  outcome.status = FromGrpc(impl_->params->Get(&context, request, &outcome.response));
+  outcome.status = FromGrpcStatus(impl_->params->Get(&context, request, &outcome.response));
   outcome.retry_after = RetryAfter(context);
   return outcome;
 }

@@ -10,8 +10,8 @@
 //   ASSIGN_OR_RETURN(std::unique_ptr<GrpcIngestTransport> transport,
 //                    GrpcIngestTransport::Create(options));
 //
-// This header includes no gRPC header; gRPC types live in the .cc, which is also the only place
-// of this package that converts grpc::Status into absl::Status.
+// This header includes no gRPC header; gRPC types live in the .cc (channels and status conversion
+// in grpc_channel.h).
 // Thread safety: thread-safe.
 #ifndef CLIENT_UPLOAD_GRPC_INGEST_TRANSPORT_H_
 #define CLIENT_UPLOAD_GRPC_INGEST_TRANSPORT_H_
