@@ -193,7 +193,7 @@ absl::StatusOr<std::unique_ptr<grpc::ClientContext>> NewContext(bool with_token)
 }
 
 void PrintJson(const google::protobuf::Message& message) {
-  std::cout << ProtoToJson(message) << "\n";
+  std::cout << ProtoToPrettyJson(message) << "\n";
 }
 
 // ---- Commands ----

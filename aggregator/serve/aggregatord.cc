@@ -5,8 +5,9 @@
 //       --initial_catalog=catalog.json --initial_params=params.textproto   (one command line)
 //   aggregatord --flagfile=/etc/aggregatord/aggregatord.flags    # the same, one flag per line
 //
-// On start it prints one machine-readable line on stdout, `listening on HOST:PORT`, and writes
-// the port to --port_file when given (atomically: written to a temporary name, then renamed).
+// On start it prints machine-readable lines on stdout: `http on HOST:PORT` when the HTTP gateway
+// is on (--http_listen), then `listening on HOST:PORT`; --port_file and --http_port_file receive
+// the ports (atomically: written to a temporary name, then renamed).
 // SIGTERM or SIGINT shuts down gracefully: the health service turns NOT_SERVING, new calls are
 // refused, in-flight calls finish (pending commits are drained) and the process exits 0.
 // See docs/aggregator.md for every flag.
@@ -26,7 +27,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "aggregator/serve/metrics_http.h"
+#include "aggregator/alerts/alert_monitor.h"
+#include "aggregator/dashboard/dashboard_dir.h"
 #include "aggregator/serve/server.h"
 
 namespace {
@@ -89,17 +91,29 @@ ABSL_FLAG(int, stream_max_in_flight, kDefaults.stream_max_in_flight,
           "most pings of one SubmitBatch stream waiting for commit");
 ABSL_FLAG(int, shutdown_grace_s, absl::ToInt64Seconds(kDefaults.shutdown_grace),
           "seconds in-flight calls may take to finish on shutdown");
-ABSL_FLAG(std::string, metrics_listen, "",
-          "if set, host:port of a plain-HTTP endpoint serving GET /metrics (Prometheus text); "
-          "bind it to a loopback or internal address");
+ABSL_FLAG(std::string, http_listen, "",
+          "if set, host:port (numeric host) of the HTTP/JSON gateway: /api/v1/..., /healthz, "
+          "/metrics and the dashboard; same TLS files and tokens as gRPC");
+ABSL_FLAG(std::string, http_port_file, "", "if set, the HTTP gateway's port is written here");
+ABSL_FLAG(std::string, dashboard_dir, "",
+          "folder of the dashboard's files (default: the files built with aggregatord)");
+ABSL_FLAG(double, alert_z, 4.0, "spike alerts: z-score threshold");
+ABSL_FLAG(int, alert_baseline_days, 7, "spike alerts: days in the baseline");
+ABSL_FLAG(int64_t, alert_min_pings, 100, "spike alerts: fewest pings under today and baseline");
+ABSL_FLAG(double, alert_min_increase, 0.0, "spike alerts: smallest absolute rate increase");
+ABSL_FLAG(int, alert_interval_s, 60, "spike alerts: seconds between evaluations");
+ABSL_FLAG(std::string, alert_command, "", "spike alerts: pager hook program (empty: none)");
+ABSL_FLAG(std::vector<std::string>, alert_command_args, {},
+          "spike alerts: arguments of the hook program (comma-separated)");
+ABSL_FLAG(int, alert_hook_max_age_days, 2,
+          "spike alerts: only alerts about days at most this old run the hook");
 
 namespace {
 
-using pinning::aggregator::MetricsHttpServer;
 using pinning::aggregator::Server;
 using pinning::aggregator::ServerOptions;
 
-ServerOptions OptionsFromFlags() {
+ServerOptions OptionsFromFlags(const char* argv0) {
   ServerOptions options;
   options.listen_address = absl::GetFlag(FLAGS_listen);
   options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
@@ -131,6 +145,19 @@ ServerOptions OptionsFromFlags() {
   options.retry_after_ms = absl::GetFlag(FLAGS_retry_after_ms);
   options.stream_max_in_flight = absl::GetFlag(FLAGS_stream_max_in_flight);
   options.shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_s));
+  options.http_listen_address = absl::GetFlag(FLAGS_http_listen);
+  options.dashboard_dir = absl::GetFlag(FLAGS_dashboard_dir);
+  if (options.dashboard_dir.empty()) {
+    options.dashboard_dir = pinning::aggregator::DefaultDashboardDir(argv0);
+  }
+  options.alerts.rule.z = absl::GetFlag(FLAGS_alert_z);
+  options.alerts.rule.baseline_days = absl::GetFlag(FLAGS_alert_baseline_days);
+  options.alerts.rule.min_pings = absl::GetFlag(FLAGS_alert_min_pings);
+  options.alerts.rule.min_increase = absl::GetFlag(FLAGS_alert_min_increase);
+  options.alerts.interval = absl::Seconds(absl::GetFlag(FLAGS_alert_interval_s));
+  options.alerts.hook_command = absl::GetFlag(FLAGS_alert_command);
+  options.alerts.hook_args = absl::GetFlag(FLAGS_alert_command_args);
+  options.alerts.hook_max_age_days = absl::GetFlag(FLAGS_alert_hook_max_age_days);
   return options;
 }
 
@@ -169,25 +196,10 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(OptionsFromFlags());
+  absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(OptionsFromFlags(argv[0]));
   if (!server.ok()) {
     std::cerr << "aggregatord: " << server.status() << "\n";
     return 1;
-  }
-
-  std::unique_ptr<MetricsHttpServer> metrics_http;
-  if (const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
-      !metrics_listen.empty()) {
-    Server* raw = server->get();
-    absl::StatusOr<std::unique_ptr<MetricsHttpServer>> started =
-        MetricsHttpServer::Start(metrics_listen, [raw] { return raw->MetricsText(); });
-    if (!started.ok()) {
-      std::cerr << "aggregatord: metrics: " << started.status() << "\n";
-      (*server)->Shutdown();
-      return 1;
-    }
-    metrics_http = *std::move(started);
-    std::cout << "metrics on " << metrics_http->address() << std::endl;
   }
 
   if (const std::string port_file = absl::GetFlag(FLAGS_port_file); !port_file.empty()) {
@@ -197,12 +209,22 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  if (const std::string http_port_file = absl::GetFlag(FLAGS_http_port_file);
+      !http_port_file.empty() && (*server)->http_port() != 0) {
+    if (!WritePortFile(http_port_file, (*server)->http_port())) {
+      std::cerr << "aggregatord: cannot write --http_port_file " << http_port_file << "\n";
+      (*server)->Shutdown();
+      return 1;
+    }
+  }
+  if ((*server)->http_port() != 0) {
+    std::cout << "http on " << (*server)->http_address() << std::endl;
+  }
   std::cout << "listening on " << (*server)->address() << std::endl;
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   std::cerr << "aggregatord: signal " << signal_number << ", shutting down\n";
-  if (metrics_http != nullptr) metrics_http->Shutdown();
   (*server)->Shutdown();
   std::cerr << "aggregatord: stopped\n";
   return 0;

@@ -62,7 +62,7 @@ absl::Status ReadProtoFile(const std::string& path, google::protobuf::Message* m
   return absl::OkStatus();
 }
 
-std::string ProtoToJson(const google::protobuf::Message& message) {
+std::string ProtoToPrettyJson(const google::protobuf::Message& message) {
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = true;
   options.always_print_primitive_fields = true;

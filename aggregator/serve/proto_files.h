@@ -4,7 +4,7 @@
 //   v1::Catalog catalog;
 //   RETURN_IF_ERROR(ReadProtoFile("catalog.json", &catalog));   // JSON: name ends in .json
 //   RETURN_IF_ERROR(ReadProtoFile("params.textproto", &params)); // anything else: text format
-//   std::string json = ProtoToJson(response);
+//   std::string json = ProtoToPrettyJson(response);
 #ifndef AGGREGATOR_SERVE_PROTO_FILES_H_
 #define AGGREGATOR_SERVE_PROTO_FILES_H_
 
@@ -26,8 +26,8 @@ namespace pinning::aggregator {
 [[nodiscard]] absl::Status ReadProtoFile(const std::string& path,
                                          google::protobuf::Message* message);
 
-// ProtoToJson renders `message` as indented JSON with proto field names and default values.
-std::string ProtoToJson(const google::protobuf::Message& message);
+// ProtoToPrettyJson renders `message` as indented JSON with proto field names and default values.
+std::string ProtoToPrettyJson(const google::protobuf::Message& message);
 
 }  // namespace pinning::aggregator
 

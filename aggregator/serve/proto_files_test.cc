@@ -37,7 +37,7 @@ TEST(ProtoFilesTest, ReadsFileByExtensionAndPrintsJson) {
   v1::RandomizationParams params;
   ASSERT_TRUE(ReadProtoFile(path, &params).ok());
   EXPECT_EQ(params.q(), 0.75);
-  const std::string json = ProtoToJson(params);
+  const std::string json = ProtoToPrettyJson(params);
   EXPECT_NE(json.find("\"q\": 0.75"), std::string::npos) << json;
   EXPECT_NE(json.find("\"pinsets_per_ping\": 0"), std::string::npos) << json;
 }

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -15,7 +17,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "aggregator/alerts/alert_monitor.h"
+#include "aggregator/alerts/alerts_service.h"
 #include "aggregator/decode/decoder.h"
+#include "aggregator/http/core_backend.h"
+#include "aggregator/http/http_gateway.h"
 #include "aggregator/ingest/group_committer.h"
 #include "aggregator/ingest/validator.h"
 #include "aggregator/metrics/metrics.h"
@@ -119,6 +125,10 @@ class ServerImpl final : public Server {
 
   int port() const override { return port_; }
   std::string address() const override { return address_; }
+  int http_port() const override { return http_gateway_ ? http_gateway_->port() : 0; }
+  std::string http_address() const override {
+    return http_gateway_ ? http_gateway_->address() : std::string();
+  }
   void Shutdown() override;
   void Wait() override { shutdown_done_.WaitForNotification(); }
   std::string MetricsText() const override { return metrics_.ExportPrometheus(); }
@@ -138,6 +148,11 @@ class ServerImpl final : public Server {
   std::unique_ptr<ParamsService> params_service_;
   std::unique_ptr<QueryService> query_service_;
   std::unique_ptr<AdminService> admin_service_;
+  std::unique_ptr<AlertMonitor> alert_monitor_;
+  std::unique_ptr<AlertsService> alerts_service_;
+  std::unique_ptr<CoreBackend> http_backend_;
+  std::unique_ptr<HttpGateway> http_gateway_;
+  std::atomic<bool> serving_{false};
   std::unique_ptr<grpc::Server> grpc_server_;
   int port_ = 0;
   std::string address_;
@@ -218,6 +233,16 @@ absl::Status ServerImpl::Init() {
                                                   store_.get(), pool_.get());
   admin_service_ = std::make_unique<AdminService>(tokens_.get(), registry_.get(), store_.get(),
                                                   projector_.get(), pool_.get());
+  AlertMonitorOptions alert_options = options_.alerts;
+  alert_options.recent_days = std::max(alert_options.recent_days, options_.max_age_days + 2);
+  ASSIGN_OR_RETURN(alert_monitor_,
+                   AlertMonitor::Create(
+                       alert_options,
+                       [decoder = decoder_.get()](const v1::RatesRequest& request) {
+                         return decoder->Rates(request);
+                       },
+                       &metrics_));
+  alerts_service_ = std::make_unique<AlertsService>(tokens_.get(), alert_monitor_.get());
 
   std::shared_ptr<grpc::ServerCredentials> credentials;
   if (options_.insecure) {
@@ -239,6 +264,7 @@ absl::Status ServerImpl::Init() {
   builder.RegisterService(params_service_.get());
   builder.RegisterService(query_service_.get());
   builder.RegisterService(admin_service_.get());
+  builder.RegisterService(alerts_service_.get());
   grpc_server_ = builder.BuildAndStart();
   if (grpc_server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(
@@ -247,6 +273,30 @@ absl::Status ServerImpl::Init() {
   const size_t colon = options_.listen_address.rfind(':');
   address_ = absl::StrCat(options_.listen_address.substr(0, colon), ":", port_);
   grpc_server_->GetHealthCheckService()->SetServingStatus(true);
+  serving_.store(true);
+  alert_monitor_->Start();
+  if (!options_.http_listen_address.empty()) {
+    CoreBackendOptions backend_options;
+    // Days older than the accepted window receive no more pings: their rates are final.
+    backend_options.rates_cache.closed_after_days = options_.max_age_days + 1;
+    CoreBackend::Parts parts;
+    parts.registry = registry_.get();
+    parts.decoder = decoder_.get();
+    parts.store = store_.get();
+    parts.projector = projector_.get();
+    parts.alerts = alert_monitor_.get();
+    parts.metrics_text = [this] { return metrics_.ExportPrometheus(); };
+    parts.healthy = [this] { return serving_.load(); };
+    http_backend_ = std::make_unique<CoreBackend>(std::move(parts), backend_options);
+    HttpOptions http;
+    http.listen_address = options_.http_listen_address;
+    http.tls_cert_file = options_.tls_cert_file;
+    http.tls_key_file = options_.tls_key_file;
+    http.insecure = options_.insecure;
+    http.dashboard_dir = options_.dashboard_dir;
+    ASSIGN_OR_RETURN(http_gateway_,
+                     HttpGateway::Start(http, http_backend_.get(), tokens_.get(), &metrics_));
+  }
   if (options_.registry_refresh_interval > absl::ZeroDuration()) {
     refresher_ = std::thread([this] { RefreshLoop(); });
   }
@@ -274,6 +324,9 @@ void ServerImpl::Shutdown() {
   absl::MutexLock lock(&shutdown_mu_);
   if (shut_down_) return;
   shut_down_ = true;
+  serving_.store(false);
+  if (http_gateway_ != nullptr) http_gateway_->Shutdown();
+  if (alert_monitor_ != nullptr) alert_monitor_->Shutdown();
   if (grpc_server_ != nullptr) {
     grpc_server_->GetHealthCheckService()->SetServingStatus(false);
     // Waits for in-flight calls; ingest calls finish when their commits complete, which the

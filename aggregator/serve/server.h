@@ -15,6 +15,10 @@
 //   ...
 //   server->Shutdown();  // stops accepting, finishes in-flight calls, drains pending commits
 //
+// With `http_listen_address` set it also serves the HTTP/JSON gateway with /healthz, /metrics and
+// the dashboard (aggregator/http/http_gateway.h), and it always runs the spike alert monitor
+// (aggregator/alerts/alert_monitor.h), whose alerts the gRPC Alerts service lists.
+//
 // This header deliberately includes no gRPC header; gRPC types live in server.cc.
 // Thread safety: every method may be called from any thread; Shutdown() is idempotent.
 #ifndef AGGREGATOR_SERVE_SERVER_H_
@@ -27,6 +31,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "aggregator/alerts/alert_monitor.h"
 
 namespace pinning::aggregator {
 
@@ -104,6 +109,16 @@ struct ServerOptions {
   // (flow control) until commits complete.
   int stream_max_in_flight = 4096;
 
+  // ---- HTTP gateway, dashboard, alerts ----
+  // host:port (numeric host) of the HTTP/JSON gateway; empty: no gateway. It uses the same TLS
+  // files (or `insecure`) and the same tokens as gRPC.
+  std::string http_listen_address;
+  // Folder of the dashboard's files served by the gateway; empty: no dashboard.
+  std::string dashboard_dir;
+  // Spike alerts (rule, evaluation interval, pager hook). recent_days is raised to at least
+  // max_age_days + 2 so every day that can still receive pings is re-evaluated.
+  AlertMonitorOptions alerts;
+
   // ---- Shutdown ----
   // How long Shutdown() lets in-flight calls finish before cancelling them.
   absl::Duration shutdown_grace = absl::Seconds(10);
@@ -123,8 +138,13 @@ class Server {
   virtual int port() const = 0;
   // address returns "host:port" with the bound port.
   virtual std::string address() const = 0;
+  // http_port returns the HTTP gateway's bound port, 0 when it is off; http_address its
+  // "host:port" ("" when off).
+  virtual int http_port() const = 0;
+  virtual std::string http_address() const = 0;
 
-  // Shutdown marks the health service NOT_SERVING, stops accepting calls, lets in-flight calls
+  // Shutdown stops the HTTP gateway and the alert monitor, marks the health service NOT_SERVING,
+  // stops accepting calls, lets in-flight calls
   // finish (waiting for their commits) for up to shutdown_grace, then stops the committer after it
   // has committed everything queued, and closes the store. Blocks until done; idempotent.
   virtual void Shutdown() = 0;
