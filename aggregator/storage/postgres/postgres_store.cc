@@ -63,6 +63,10 @@ constexpr char kCountConflict[] =
 // hashtext(schema).
 constexpr int32_t kPartitionLockKey = 0x70617274;
 
+// Pruning reports the exact number of ids of a dropped day partition when the planner estimates
+// fewer than this many, and the estimate above.
+constexpr int64_t kExactCountLimit = 1000000;
+
 // Ping ids deleted per statement when pruning.
 constexpr int64_t kPruneChunk = 50000;
 
@@ -379,11 +383,20 @@ absl::StatusOr<int64_t> PostgresStore::DropExpiredPartitions(DayNumber first_kep
                        conn->ExecParams("SELECT to_regclass($1) IS NOT NULL", name));
       ASSIGN_OR_RETURN(bool has_partition, postgres::DecodeBool(exists.Value(0, 0)));
       if (!has_partition) return absl::OkStatus();  // another replica dropped it
-      PgParams no_params;
-      ASSIGN_OR_RETURN(
-          PgResult count,
-          conn->ExecParams(absl::StrCat("SELECT count(*) FROM ", partition), no_params));
-      ASSIGN_OR_RETURN(int64_t ids, DecodeInt8(count.Value(0, 0)));
+      // Counting a large day exactly would scan it (minutes at 100M ids, blocking the caller):
+      // above kExactCountLimit the planner's row estimate (kept by autovacuum's ANALYZE) is used.
+      ASSIGN_OR_RETURN(PgResult estimate,
+                       conn->ExecParams("SELECT reltuples::int8 FROM pg_class WHERE oid = "
+                                        "to_regclass($1)",
+                                        name));
+      ASSIGN_OR_RETURN(int64_t ids, DecodeInt8(estimate.Value(0, 0)));
+      if (ids < kExactCountLimit) {
+        PgParams no_params;
+        ASSIGN_OR_RETURN(
+            PgResult count,
+            conn->ExecParams(absl::StrCat("SELECT count(*) FROM ", partition), no_params));
+        ASSIGN_OR_RETURN(ids, DecodeInt8(count.Value(0, 0)));
+      }
       RETURN_IF_ERROR(conn->Exec(absl::StrCat("DROP TABLE ", partition)).status());
       removed += ids;
       return absl::OkStatus();

@@ -115,6 +115,9 @@ class PostgresStore final : public CountStore {
   absl::Status ForEachCount(const CountQuery& query,
                             absl::FunctionRef<void(const CountRow&)> fn) override;
   absl::Status AddCounts(absl::Span<const CountRow> rows) override;
+  // PruneSeenPings drops expired day partitions and deletes expired ids outside them. The count
+  // returned is exact, except that a dropped partition the planner estimates at a million ids or
+  // more counts as that estimate: counting it exactly would scan it.
   absl::StatusOr<int64_t> PruneSeenPings(DayNumber first_kept_day) override;
   absl::StatusOr<int64_t> SeenPingCount() override;
 

@@ -459,6 +459,22 @@ TEST_F(PostgresStoreTest, DayPartitionsAreCreatedAndDropped) {
   EXPECT_EQ(Psql(absl::StrCat("SELECT count(*) FROM ", schema_, ".seen_pings_d100")), "1");
 }
 
+// A huge expired day is not scanned to be counted: the planner's estimate is reported instead.
+TEST_F(PostgresStoreTest, PruningAHugeDayReportsTheEstimate) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  std::vector<OwnedPing> pings = MakePings(10, 6);
+  for (auto& p : pings) p.day = 300;
+  std::vector<PingRecord> records = Records(pings);
+  std::vector<CommitOutcome> outcomes(records.size());
+  ASSERT_TRUE(store->CommitBatch(records, absl::MakeSpan(outcomes)).ok());
+  // Pretend ANALYZE saw five million rows.
+  Psql(absl::StrCat("UPDATE pg_class SET reltuples = 5000000 WHERE oid = '", schema_,
+                    ".seen_pings_d300'::regclass"));
+  EXPECT_EQ(*store->PruneSeenPings(301), 5000000);
+  EXPECT_EQ(*store->SeenPingCount(), 0);
+}
+
 // Ids stored before version 3 move into the default partition and keep deduplicating; their days
 // stay in the default partition and are pruned by deletes.
 TEST_F(PostgresStoreTest, IdsFromBeforePartitioningStayInTheDefaultPartition) {
