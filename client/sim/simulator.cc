@@ -232,6 +232,28 @@ absl::StatusOr<SimReport> RunSimulation(const SimulatorOptions& options, const v
   report.epsilon_inf = privacy_params->EpsilonInf(num_pinsets);
   report.prr_correlation = PrrCorrelation(*privacy_params, num_pinsets);
 
+  // ---- A fresh aggregator (for these days), so that estimates are of this run only. ----
+  const absl::CivilDay first_day = options.today - days;
+  v1::RatesRequest range;
+  range.set_from_day(absl::FormatCivilTime(first_day));
+  range.set_to_day(absl::FormatCivilTime(first_day + (days - 1)));
+  range.set_group_by(v1::GROUP_BY_PINSET);
+  if (!options.allow_existing_pings) {
+    absl::StatusOr<v1::RatesResponse> existing = admin.Rates(range);
+    if (!existing.ok()) return existing.status();
+    uint64_t pings = 0;
+    for (const v1::RateSeries& series : existing->series()) {
+      for (const v1::RatePoint& point : series.points()) pings = std::max(pings, point.pings());
+    }
+    if (pings > 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the aggregator already counts ", pings, " pings for ", range.from_day(),
+                       "..", range.to_day(),
+                       "; their estimates would mix earlier runs with this one. Use a fresh "
+                       "aggregator data directory (or allow existing pings)"));
+    }
+  }
+
   // ---- Chains: one real chain per pinset, one intercepting chain. ----
   absl::StatusOr<std::vector<SystemRoot>> roots = LoadSystemRoots(options.ca_bundle);
   if (!roots.ok()) return roots.status();
@@ -319,28 +341,6 @@ absl::StatusOr<SimReport> RunSimulation(const SimulatorOptions& options, const v
   if (!interception_hashes.ok()) return interception_hashes.status();
   absl::StatusOr<Hashes> rotated_hashes = hash(rotated_chain);
   if (!rotated_hashes.ok()) return rotated_hashes.status();
-
-  // ---- A fresh aggregator (for these days), so that estimates are of this run only. ----
-  const absl::CivilDay first_day = options.today - days;
-  v1::RatesRequest range;
-  range.set_from_day(absl::FormatCivilTime(first_day));
-  range.set_to_day(absl::FormatCivilTime(first_day + (days - 1)));
-  range.set_group_by(v1::GROUP_BY_PINSET);
-  if (!options.allow_existing_pings) {
-    absl::StatusOr<v1::RatesResponse> existing = admin.Rates(range);
-    if (!existing.ok()) return existing.status();
-    uint64_t pings = 0;
-    for (const v1::RateSeries& series : existing->series()) {
-      for (const v1::RatePoint& point : series.points()) pings = std::max(pings, point.pings());
-    }
-    if (pings > 0) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("the aggregator already counts ", pings, " pings for ", range.from_day(),
-                       "..", range.to_day(),
-                       "; their estimates would mix earlier runs with this one. Use a fresh "
-                       "aggregator data directory (or allow existing pings)"));
-    }
-  }
 
   // ---- Publish the catalog and the parameters. ----
   absl::StatusOr<std::string> catalog_version = admin.PublishCatalog(catalog, "pinsim catalog");
