@@ -227,6 +227,21 @@ absl::Status UpsertCounts(PgConnection& conn, const SortedCounts& rows, PgBatchM
                                           : UpsertCountsUnnest(conn, rows);
 }
 
+// LockPartitions serializes partition changes of `schema` across replicas (advisory lock, until
+// the transaction ends) and bounds the wait for the table locks that the DDL then needs: rather
+// than queue every replica's inserts behind a DDL that waits for a stuck transaction, give up
+// after a second (a day without its partition uses the default partition; a drop is retried by
+// the next prune).
+absl::Status LockPartitions(PgConnection& conn, absl::string_view schema) {
+  PgParams key;
+  key.AddText(schema);
+  RETURN_IF_ERROR(conn.ExecParams(absl::StrCat("SELECT pg_advisory_xact_lock(", kPartitionLockKey,
+                                               ", hashtext($1))"),
+                                  key)
+                      .status());
+  return conn.Exec("SET LOCAL lock_timeout = '1s'").status();
+}
+
 // InTransaction runs `body` between BEGIN and COMMIT on `conn`, rolling back on failure.
 template <typename F>
 absl::Status InTransaction(PgConnection& conn, F body) {
@@ -316,12 +331,7 @@ absl::Status PostgresStore::EnsureDayPartitions(absl::Span<const PingRecord> pin
     const std::string partition = absl::StrCat("seen_pings_d", day);
     RETURN_IF_ERROR(InTransaction(*conn, [&]() -> absl::Status {
       // Replicas create partitions one at a time; the loser of a race finds the partition.
-      PgParams lock;
-      lock.AddText(options_.schema);
-      RETURN_IF_ERROR(conn->ExecParams(absl::StrCat("SELECT pg_advisory_xact_lock(",
-                                                    kPartitionLockKey, ", hashtext($1))"),
-                                       lock)
-                          .status());
+      RETURN_IF_ERROR(LockPartitions(*conn, options_.schema));
       PgParams name;
       name.AddText(partition);
       ASSIGN_OR_RETURN(PgResult exists,
@@ -371,12 +381,7 @@ absl::StatusOr<int64_t> PostgresStore::DropExpiredPartitions(DayNumber first_kep
   for (DayNumber day : expired) {
     const std::string partition = absl::StrCat("seen_pings_d", day);
     RETURN_IF_ERROR(InTransaction(*conn, [&]() -> absl::Status {
-      PgParams lock;
-      lock.AddText(options_.schema);
-      RETURN_IF_ERROR(conn->ExecParams(absl::StrCat("SELECT pg_advisory_xact_lock(",
-                                                    kPartitionLockKey, ", hashtext($1))"),
-                                       lock)
-                          .status());
+      RETURN_IF_ERROR(LockPartitions(*conn, options_.schema));
       PgParams name;
       name.AddText(partition);
       ASSIGN_OR_RETURN(PgResult exists,
