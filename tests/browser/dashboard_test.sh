@@ -12,6 +12,7 @@
 set -euo pipefail
 
 fail() { echo "dashboard_test: $*" >&2; exit 1; }
+log() { echo "$(date -u +%T) $*"; }
 
 runfiles=${RUNFILES_DIR:-$0.runfiles}
 ws="$runfiles/pinning_telemetry"
@@ -57,11 +58,12 @@ done
 [[ -s "$work/http.port" ]] || { cat "$work/aggregatord.log" >&2; fail "aggregatord did not start"; }
 grpc_port=$(cat "$work/grpc.port")
 http_port=$(cat "$work/http.port")
-echo "aggregatord: gRPC on $grpc_port, HTTP on $http_port"
+log "aggregatord: gRPC on $grpc_port, HTTP on $http_port"
 
 # ---- 2. pings ----
 "$filler" --server="127.0.0.1:$grpc_port" --insecure --token_file="$work/admin.token" \
-  --days=75 --clients=1200 || fail "filling the aggregator failed"
+  --days=60 --clients=1200 || fail "filling the aggregator failed"
+log "filled"
 
 # ---- 3. playwright-core ----
 node_dir="$work/node"
@@ -74,6 +76,7 @@ if ! (cd "$node_dir" && npm ci --prefer-offline --no-audit --no-fund --ignore-sc
   cat "$work/npm.log" >&2
   fail "npm ci failed"
 fi
+log "playwright-core installed"
 
 # ---- 4. wait for the spike's alert ----
 alerts=""
@@ -83,14 +86,14 @@ for _ in $(seq 1 120); do
       .then((r) => r.text()).then((t) => console.log(t)).catch((e) => console.log(String(e)));
   ' "http://127.0.0.1:$http_port/api/v1/alerts" "$reader_token")
   [[ "$alerts" == *"Umbra Security"* ]] && break
-  sleep 0.5
+  sleep 1
 done
 [[ "$alerts" == *"Umbra Security"* ]] || fail "no alert for the spike: $alerts"
-echo "alert raised: ${alerts:0:200}"
+log "alert raised: ${alerts:0:200}"
 
 # ---- 5. the browser ----
 mkdir -p "$out"
 DASHBOARD_URL="http://127.0.0.1:$http_port/" READER_TOKEN="$reader_token" \
   SCREENSHOT="$out/dashboard.png" PROFILE_DIR="$work/chromium-profile" SPIKE_ORG="Umbra Security" \
   node "$node_dir/dashboard_test.mjs"
-echo "PASS"
+log "PASS"

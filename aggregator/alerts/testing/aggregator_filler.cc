@@ -144,7 +144,7 @@ PopulationSpec DemoPopulation(DayNumber last_day, int clients) {
     if (org.name == "Cedar Cloud") org.violation_rate = 0.03;
   }
   spec.spikes.push_back(
-      {.organization = "Umbra Security", .day = last_day - 1, .violation_rate = 0.25});
+      {.organization = "Umbra Security", .day = last_day - 1, .violation_rate = 0.4});
   spec.changes.push_back(
       {.organization = "Cedar Cloud", .day = last_day - 40, .violation_rate = 0.003});
   spec.seed = 20240601;

@@ -59,7 +59,8 @@ struct FillResult {
 
 // DemoPopulation returns 50 organizations and `clients` clients with parameters that decode well
 // at demo volumes (f = 0.1, p = 0.1, q = 0.9, 16 pinsets per ping), a MITM spike for
-// "Umbra Security" (test mode, 1% normally, 25%) on `last_day` - 1, and a drop of "Cedar Cloud" from 3% to 0.3% from
+// "Umbra Security" (test mode, 1% normally, 40%: a proxy intercepting many checks) on
+// `last_day` - 1, and a drop of "Cedar Cloud" from 3% to 0.3% from
 // `last_day` - 40 (after a pinset change).
 PopulationSpec DemoPopulation(DayNumber last_day, int clients);
 
