@@ -28,6 +28,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -77,7 +78,8 @@ ABSL_FLAG(std::string, target, "",
 ABSL_FLAG(int64_t, rss_pings, 0, "if > 0: stream this many pings into an aggregatord child "
                                  "process and report its RSS");
 ABSL_FLAG(std::string, aggregatord, "", "aggregatord binary for --rss_pings (default: runfiles)");
-ABSL_FLAG(std::string, work_dir, "", "scratch directory (default: a fresh one under /tmp)");
+ABSL_FLAG(std::string, work_dir, "",
+          "scratch directory, kept (default: a fresh one under /tmp, deleted at the end)");
 
 namespace pinning::bench {
 namespace {
@@ -462,6 +464,8 @@ void Print(const PhaseResult& r, const char* latency_unit) {
 
 struct Workspace {
   std::string dir;
+  // True when the harness made `dir` (then it is deleted at the end).
+  bool temporary = false;
   std::string catalog_file;
   std::string params_file;
 };
@@ -473,6 +477,7 @@ absl::StatusOr<Workspace> MakeWorkspace() {
     std::string tmpl = "/tmp/ingest_load_XXXXXX";
     if (::mkdtemp(tmpl.data()) == nullptr) return absl::InternalError("mkdtemp failed");
     ws.dir = tmpl;
+    ws.temporary = true;
   }
   v1::Catalog catalog;
   for (int k = 0; k < absl::GetFlag(FLAGS_pinsets); ++k) {
@@ -607,17 +612,29 @@ int RunRss(const Workspace& ws, const char* argv0) {
   return r.errors == 0 ? 0 : 1;
 }
 
-int Main(const char* argv0) {
-  const std::string phases = absl::GetFlag(FLAGS_phases);
-  const bool do_submit = phases.find("submit") != std::string::npos;
-  const bool do_batch = phases.find("batch") != std::string::npos;
-  const absl::Duration max_time = absl::Seconds(absl::GetFlag(FLAGS_duration_s));
+int Run(const Workspace& ws, const char* argv0);
 
+int Main(const char* argv0) {
   absl::StatusOr<Workspace> ws = MakeWorkspace();
   if (!ws.ok()) {
     std::cerr << ws.status() << "\n";
     return 1;
   }
+  const int rc = Run(*ws, argv0);
+  if (ws->temporary) {
+    std::error_code ignored;
+    std::filesystem::remove_all(ws->dir, ignored);
+  }
+  return rc;
+}
+
+int Run(const Workspace& workspace, const char* argv0) {
+  const Workspace* ws = &workspace;
+  const std::string phases = absl::GetFlag(FLAGS_phases);
+  const bool do_submit = phases.find("submit") != std::string::npos;
+  const bool do_batch = phases.find("batch") != std::string::npos;
+  const absl::Duration max_time = absl::Seconds(absl::GetFlag(FLAGS_duration_s));
+
   if (absl::GetFlag(FLAGS_rss_pings) > 0) return RunRss(*ws, argv0);
 
   // --target: load running aggregators only.
