@@ -29,24 +29,18 @@ BIN=$($BAZEL info -c opt bazel-bin 2>/dev/null)
 AGGREGATORD=$BIN/aggregator/serve/aggregatord
 INGEST_LOAD=$BIN/bench/ingest_load
 
-PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)}
 WORK=$(mktemp -d /tmp/load_compare.XXXXXX)
 chmod 711 "$WORK"  # the postgres user must reach $WORK/pg
 REPLICA_PIDS=()
-PG_PID=""
+PG_STARTED=""
 
 cleanup() {
   for p in "${REPLICA_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${REPLICA_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  if [[ -n "$PG_PID" ]]; then kill -INT "$PG_PID" 2>/dev/null || true; wait "$PG_PID" 2>/dev/null || true; fi
+  if [[ -n "$PG_STARTED" ]]; then bash tools/pg_test_server.sh stop "$WORK/pg" || true; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-
-# initdb and postgres refuse to run as root: run them as the postgres user (setpriv execs, so $!
-# is the postmaster itself).
-AS_PG=()
-[[ $(id -u) -eq 0 ]] && AS_PG=(setpriv --reuid=postgres --regid=postgres --clear-groups --)
 
 # ---- configuration shared by all replicas (K = 16, all pinsets reported, 2 bits each) ----
 {
@@ -59,21 +53,11 @@ AS_PG=()
 } >"$WORK/catalog.textproto"
 echo "f: 0.5 p: 0.25 q: 0.75 pinsets_per_ping: $PINSETS bits_per_pinset: 2" >"$WORK/params.textproto"
 
-# ---- PostgreSQL ----
-mkdir -p "$WORK/pg"
-head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/pg/password"
-chmod 600 "$WORK/pg/password"
-[[ $(id -u) -eq 0 ]] && chown -R postgres: "$WORK/pg"
-"${AS_PG[@]}" "$PG_BIN/initdb" -D "$WORK/pg/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
-  --pwfile="$WORK/pg/password" -E UTF8 --locale=C >"$WORK/initdb.log" 2>&1 ||
-  { cat "$WORK/initdb.log" >&2; exit 1; }
-PG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"${AS_PG[@]}" "$PG_BIN/postgres" -D "$WORK/pg/data" -k "$WORK/pg" -h 127.0.0.1 -p "$PG_PORT" \
-  -c fsync=on -c shared_buffers=256MB -c max_wal_size=2GB -c dynamic_shared_memory_type=mmap \
-  >"$WORK/postgres.log" 2>&1 &
-PG_PID=$!
-for _ in $(seq 1 200); do "$PG_BIN/pg_isready" -q -h "$WORK/pg" -p "$PG_PORT" && break; sleep 0.1; done
-CONNINFO="host=127.0.0.1 port=$PG_PORT user=postgres dbname=postgres"
+# ---- PostgreSQL (tools/pg_test_server.sh: initdb in $WORK/pg, loopback, fsync on) ----
+PG_STARTED=1
+eval "$(PG_FSYNC=on bash tools/pg_test_server.sh start "$WORK/pg")"
+[[ -n "${PG_PID:-}" ]] || exit 1
+CONNINFO=$PG_CONNINFO
 
 # ---- CPU accounting ----
 CLK_TCK=$(getconf CLK_TCK)
@@ -133,7 +117,7 @@ run_phase() {  # CONFIG TARGETS PHASE USES_PG
 
 pg_replica() {  # NAME SCHEMA
   start_replica "$1" --store=postgres --postgres="$CONNINFO" \
-    --postgres_password_file="$WORK/pg/password" --postgres_schema="$2" --postgres_pool_size=4
+    --postgres_password_file="$PG_PASSWORD_FILE" --postgres_schema="$2" --postgres_pool_size=4
 }
 
 for phase in batch submit; do
