@@ -8,9 +8,9 @@
 // ~/.pgpass, see the libpq documentation, section "The Password File").
 //
 //   ASSIGN_OR_RETURN(PgConnectionConfig config,
-//                    PgConnectionConfig::Create("host=db.internal dbname=pinning user=agg",
+//                    PgConnectionConfig::Create("host=DBHOST dbname=pinning user=agg",
 //                                               "/etc/aggregatord/pg_password"));
-//   LOG << "database: " << config.Describe();       // host=db.internal dbname=pinning user=agg
+//   LOG << "database: " << config.Describe();       // host=DBHOST dbname=pinning user=agg
 //   PGconn* conn = PQconnectdbParams(config.keywords(), config.values(), 0);
 //
 // Defaults added unless the connection string sets them: connect_timeout=5, TCP keepalives

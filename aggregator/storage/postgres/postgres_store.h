@@ -2,7 +2,7 @@
 // writing to one database at once.
 //
 //   PostgresStoreOptions options;
-//   options.conninfo = "host=db.internal dbname=pinning user=aggregator";  // no password here
+//   options.conninfo = "host=DBHOST dbname=pinning user=aggregator";  // no password here
 //   options.password_file = "/etc/aggregatord/pg_password";                // or PGPASSFILE
 //   ASSIGN_OR_RETURN(std::unique_ptr<PostgresStore> store, PostgresStore::Open(options));
 //
