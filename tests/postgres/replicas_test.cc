@@ -7,7 +7,9 @@
 // Then, read directly from the database:
 //   1. the stored number of pings equals the number of distinct acknowledged pings, and every
 //      stored bit count equals the sum of that bit over those pings (no loss, no double count);
-//   2. every re-sent ping came back as a duplicate, and so does every ping sent once more at the
+//   2. every replica's Query.Rates decodes exactly those pings (pings per pinset, and estimates
+//      equal to the estimator applied to the exact bit counts);
+//   3. every re-sent ping came back as a duplicate, and so does every ping sent once more at the
 //      end in one SubmitBatch.
 // The restart test does the same while the database is restarted (immediate shutdown, i.e. a
 // crash followed by WAL recovery) twice under load: replicas answer UNAVAILABLE meanwhile, clients
@@ -32,6 +34,7 @@
 #include "privacy/pinset_state.h"
 #include "proto/params.grpc.pb.h"
 #include "proto/ping.grpc.pb.h"
+#include "proto/query.grpc.pb.h"
 #include "tests/subprocess.h"
 #include "tests/test_certs.h"
 #include "tests/test_env.h"
@@ -86,6 +89,7 @@ class Cluster {
   }
 
   PgTestServer& pg() { return *pg_; }
+  const v1::Catalog& catalog() const { return files_.catalog; }
   std::shared_ptr<grpc::Channel> Channel(int replica) const {
     return TlsChannel(addresses_[replica], certs_.ca_pem);
   }
@@ -227,10 +231,12 @@ class Load {
   std::vector<std::thread> threads_;
 };
 
-// ExpectExactCounts checks the stored counts against the pings' own bits.
-void ExpectExactCounts(Cluster& cluster, const std::vector<v1::Ping>& pings) {
-  constexpr int kBits = 2;
-  std::array<std::array<int64_t, kBits>, TestEnv::kNumPinsets> expected{};
+constexpr int kBits = 2;
+using Ones = std::array<std::array<int64_t, kBits>, TestEnv::kNumPinsets>;
+
+// ExpectedOnes counts, straight from the pings' bits, how many have each reported bit set.
+Ones ExpectedOnes(const std::vector<v1::Ping>& pings) {
+  Ones expected{};
   for (const v1::Ping& ping : pings) {
     for (int k = 0; k < TestEnv::kNumPinsets; ++k) {
       for (int b = 0; b < kBits; ++b) {
@@ -239,6 +245,12 @@ void ExpectExactCounts(Cluster& cluster, const std::vector<v1::Ping>& pings) {
       }
     }
   }
+  return expected;
+}
+
+// ExpectExactCounts checks the stored counts against the pings' own bits.
+void ExpectExactCounts(Cluster& cluster, const std::vector<v1::Ping>& pings) {
+  const Ones expected = ExpectedOnes(pings);
   absl::StatusOr<std::unique_ptr<aggregator::PostgresStore>> store = cluster.OpenStore();
   ASSERT_TRUE(store.ok()) << store.status();
   aggregator::CountQuery query;
@@ -246,7 +258,7 @@ void ExpectExactCounts(Cluster& cluster, const std::vector<v1::Ping>& pings) {
   query.include_group_totals = true;
   int64_t group_pings = 0;
   std::array<int64_t, TestEnv::kNumPinsets> reports{};
-  std::array<std::array<int64_t, kBits>, TestEnv::kNumPinsets> ones{};
+  Ones ones{};
   ASSERT_TRUE((*store)
                   ->ForEachCount(query,
                                  [&](const aggregator::CountRow& row) {
@@ -268,6 +280,45 @@ void ExpectExactCounts(Cluster& cluster, const std::vector<v1::Ping>& pings) {
     }
   }
   EXPECT_EQ(*(*store)->SeenPingCount(), static_cast<int64_t>(pings.size()));
+}
+
+// ExpectSameDecodingEverywhere asks every replica's Query.Rates (per pinset, today) and checks
+// that each decodes exactly the acknowledged pings: N pings per pinset, and checked and violated
+// estimates equal to the unbiased estimator applied to the exact bit counts,
+// t = (c - p* N) / (q* - p*) (DESIGN section 4), with the test parameters f = 0.5, p = 0.25,
+// q = 0.75: q* = f(p + q)/2 + (1 - f) q = 0.625 and p* = f(p + q)/2 + (1 - f) p = 0.375.
+void ExpectSameDecodingEverywhere(Cluster& cluster, const std::vector<v1::Ping>& pings) {
+  constexpr double kQStar = 0.625, kPStar = 0.375;
+  const Ones ones = ExpectedOnes(pings);
+  const double n = static_cast<double>(pings.size());
+  for (int r = 0; r < kReplicas; ++r) {
+    SCOPED_TRACE(absl::StrCat("replica ", r));
+    v1::RatesRequest request;
+    request.set_from_day(Today());
+    request.set_to_day(Today());
+    request.set_group_by(v1::GROUP_BY_PINSET);
+    v1::RatesResponse response;
+    auto context = ContextWithDeadline(absl::Seconds(30));
+    context->AddMetadata("authorization", absl::StrCat("Bearer ", TestEnv::kReaderToken));
+    const grpc::Status status =
+        v1::Query::NewStub(cluster.Channel(r))->Rates(context.get(), request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    ASSERT_EQ(response.series_size(), TestEnv::kNumPinsets);
+    for (const v1::RateSeries& series : response.series()) {
+      int k = -1;
+      for (const v1::Pinset& pinset : cluster.catalog().pinsets()) {
+        if (pinset.name() == series.key()) k = static_cast<int>(pinset.index());
+      }
+      ASSERT_GE(k, 0) << series.key();
+      ASSERT_EQ(series.points_size(), 1);
+      const v1::RatePoint& point = series.points(0);
+      EXPECT_EQ(point.pings(), pings.size()) << series.key();
+      const double checked = (ones[k][0] - kPStar * n) / (kQStar - kPStar);
+      const double violated = (ones[k][1] - kPStar * n) / (kQStar - kPStar);
+      EXPECT_NEAR(point.checked_estimate(), checked, 1e-6 * n) << series.key();
+      EXPECT_NEAR(point.violated_estimate(), violated, 1e-6 * n) << series.key();
+    }
+  }
 }
 
 // ExpectAllDuplicates sends every ping once more in one SubmitBatch: all must be duplicates.
@@ -297,6 +348,7 @@ TEST(ReplicasTest, ConcurrentReplicasCountEveryAcknowledgedPingOnce) {
   EXPECT_EQ(load.resent(), 600);
   EXPECT_EQ(load.resent_duplicates(), 600);  // the retry on another replica found the id
   ExpectExactCounts(**cluster, *pings);
+  ExpectSameDecodingEverywhere(**cluster, *pings);
   ExpectAllDuplicates(**cluster, *pings, 2);
   for (int r = 0; r < kReplicas; ++r) EXPECT_TRUE((*cluster)->Alive(r)) << (*cluster)->Stderr(r);
 }
@@ -325,6 +377,7 @@ TEST(ReplicasTest, DatabaseRestartsUnderLoadLoseNothingAcknowledged) {
   EXPECT_GT(load.failures(), 0);  // the outages were seen by clients
   EXPECT_EQ(load.resent_duplicates(), load.resent());
   ExpectExactCounts(**cluster, *pings);
+  ExpectSameDecodingEverywhere(**cluster, *pings);
   ExpectAllDuplicates(**cluster, *pings, 1);
   for (int r = 0; r < kReplicas; ++r) EXPECT_TRUE((*cluster)->Alive(r)) << (*cluster)->Stderr(r);
 }
