@@ -16,6 +16,7 @@
 // retry, the replicas reconnect, and nothing acknowledged is lost.
 #include <signal.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <memory>
@@ -351,6 +352,63 @@ TEST(ReplicasTest, ConcurrentReplicasCountEveryAcknowledgedPingOnce) {
   ExpectSameDecodingEverywhere(**cluster, *pings);
   ExpectAllDuplicates(**cluster, *pings, 2);
   for (int r = 0; r < kReplicas; ++r) EXPECT_TRUE((*cluster)->Alive(r)) << (*cluster)->Stderr(r);
+}
+
+// Replicas publishing parameters at the same moment get distinct, consecutive version numbers
+// (the database's primary key decides; the losers reload and take the next number), every
+// replica soon serves the newest version, and pings made with it are accepted everywhere.
+TEST(ReplicasTest, ConcurrentPublicationsGetDistinctVersions) {
+  absl::StatusOr<std::unique_ptr<Cluster>> cluster = Cluster::Start();
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  std::vector<uint32_t> versions(kReplicas, 0);
+  std::vector<std::thread> threads;
+  for (int r = 0; r < kReplicas; ++r) {
+    threads.emplace_back([&, r] {
+      v1::PublishParamsRequest request;
+      request.mutable_params()->set_f(0.5);
+      request.mutable_params()->set_p(0.25);
+      request.mutable_params()->set_q(0.75);
+      request.mutable_params()->set_pinsets_per_ping(TestEnv::kNumPinsets);
+      request.mutable_params()->set_bits_per_pinset(2);
+      request.set_note(absl::StrCat("from replica ", r));
+      v1::PublishParamsResponse response;
+      auto context = ContextWithDeadline(absl::Seconds(30));
+      context->AddMetadata("authorization", absl::StrCat("Bearer ", TestEnv::kAdminToken));
+      const grpc::Status status = v1::Admin::NewStub((*cluster)->Channel(r))
+                                      ->PublishParams(context.get(), request, &response);
+      EXPECT_TRUE(status.ok()) << "replica " << r << ": " << status.error_message();
+      versions[r] = response.published().version();
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::sort(versions.begin(), versions.end());
+  EXPECT_EQ(versions, (std::vector<uint32_t>{2, 3, 4}));  // version 1 is the initial one
+  // Every replica converges on version 4 (registry refresh), and accepts pings made with it.
+  for (int r = 0; r < kReplicas; ++r) {
+    uint32_t current = 0;
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (current != 4 && absl::Now() < deadline) {
+      v1::GetParamsResponse params;
+      auto context = ContextWithDeadline(absl::Seconds(5));
+      if (v1::Params::NewStub((*cluster)->Channel(r))
+              ->Get(context.get(), v1::GetParamsRequest(), &params)
+              .ok()) {
+        current = params.current().version();
+      }
+      if (current != 4) absl::SleepFor(absl::Milliseconds(100));
+    }
+    EXPECT_EQ(current, 4u) << "replica " << r;
+  }
+  absl::StatusOr<std::vector<v1::Ping>> pings = MakePings((*cluster)->Channel(2), 30, 13);
+  ASSERT_TRUE(pings.ok()) << pings.status();
+  for (size_t i = 0; i < pings->size(); ++i) {
+    ASSERT_EQ((*pings)[i].params_version(), 4u);
+    auto context = ContextWithDeadline(absl::Seconds(10));
+    v1::SubmitResponse response;
+    const grpc::Status status = v1::Ingest::NewStub((*cluster)->Channel(i % kReplicas))
+                                    ->Submit(context.get(), SubmitFor((*pings)[i]), &response);
+    EXPECT_TRUE(status.ok()) << "replica " << i % kReplicas << ": " << status.error_message();
+  }
 }
 
 TEST(ReplicasTest, DatabaseRestartsUnderLoadLoseNothingAcknowledged) {
