@@ -82,7 +82,7 @@ constexpr int kUsage = 2;
 
 std::string DefaultDataDir(const char* argv0) {
   if (std::filesystem::exists("client/data/default_catalog.json")) return "client/data";
-  const std::string runfiles = absl::StrCat(argv0, ".runfiles/pinning_telemetry/client/data");
+  std::string runfiles = absl::StrCat(argv0, ".runfiles/pinning_telemetry/client/data");
   if (std::filesystem::exists(runfiles + "/default_catalog.json")) return runfiles;
   return "client/data";
 }

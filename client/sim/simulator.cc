@@ -542,6 +542,7 @@ absl::StatusOr<SimReport> RunSimulation(const SimulatorOptions& options, const v
       }
     };
     std::vector<std::thread> workers;
+    workers.reserve(threads);
     for (int t = 0; t < threads; ++t) workers.emplace_back(work, t);
     for (std::thread& w : workers) w.join();
     uint64_t acked = 0;

@@ -15,7 +15,7 @@
 namespace pinning::tests {
 
 absl::StatusOr<std::unique_ptr<AggregatorEnv>> AggregatorEnv::Start(
-    std::function<void(aggregator::ServerOptions&)> customize) {
+    const std::function<void(aggregator::ServerOptions&)>& customize) {
   std::unique_ptr<AggregatorEnv> env(new AggregatorEnv());
   std::string pattern = ::testing::TempDir() + "/e2e-XXXXXX";
   if (mkdtemp(pattern.data()) == nullptr) return absl::InternalError("mkdtemp failed");

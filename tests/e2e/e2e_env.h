@@ -33,7 +33,7 @@ class AggregatorEnv {
   // Start starts the server; `customize` may change the options first (the defaults here are
   // ServerOptions' own, with no epsilon ceilings).
   static absl::StatusOr<std::unique_ptr<AggregatorEnv>> Start(
-      std::function<void(aggregator::ServerOptions&)> customize = {});
+      const std::function<void(aggregator::ServerOptions&)>& customize = {});
 
   ~AggregatorEnv();
 

@@ -54,9 +54,10 @@ TEST(PinsimE2eTest, RunsChecksItselfAndRefusesToMixRuns) {
       absl::StrCat("--server=", (*env)->target(), " --ca_file=", (*env)->certs().ca_file,
                    " --token_file=", token_file, " --data_dir=client/data");
 
-  PinsimRun run = RunPinsim(absl::StrCat(common,
-                                   " --browsers=400 --days=3 --threads=4 --json --progress=false"
-                                   " --transport=batch --f=0.25 --p=0.25 --q=0.75"));
+  PinsimRun run =
+      RunPinsim(absl::StrCat(common,
+                             " --browsers=400 --days=3 --threads=4 --json --progress=false"
+                             " --transport=batch --f=0.25 --p=0.25 --q=0.75"));
   ASSERT_EQ(run.exit_status, 0) << run.err << run.out;
   EXPECT_NE(run.out.find("\"plausible\":true"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("\"acknowledged\":1200,"), std::string::npos) << run.out;

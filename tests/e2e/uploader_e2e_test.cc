@@ -67,8 +67,8 @@ class UploaderE2eTest : public ::testing::Test {
  protected:
   void SetUp() override { Start({}); }
 
-  void Start(std::function<void(aggregator::ServerOptions&)> customize) {
-    absl::StatusOr<std::unique_ptr<AggregatorEnv>> env = AggregatorEnv::Start(std::move(customize));
+  void Start(const std::function<void(aggregator::ServerOptions&)>& customize) {
+    absl::StatusOr<std::unique_ptr<AggregatorEnv>> env = AggregatorEnv::Start(customize);
     ASSERT_TRUE(env.ok()) << env.status();
     env_ = *std::move(env);
     auto transport = env_->Transport();
