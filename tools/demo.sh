@@ -83,11 +83,12 @@ if [[ ! -s "$demo/tokens" ]]; then
 fi
 
 # A fresh aggregator: the simulation compares this run's pings with this run's truth.
-rm -rf "$demo/aggregator" "$demo/port"
+rm -rf "$demo/aggregator" "$demo/port" "$demo/http_port"
+# The HTTP/JSON gateway and dashboard (same TLS certificate and tokens as gRPC), on a free port.
 extra_flags=()
-http_port=${DEMO_HTTP_PORT:-8080}
-if "$aggregatord" --helpfull 2>&1 | grep -q -- '--http_listen'; then
-  extra_flags+=(--http_listen="127.0.0.1:$http_port")
+aggregatord_help=$("$aggregatord" --helpfull 2>&1 || true)  # --helpfull exits non-zero
+if [[ "$aggregatord_help" == *--http_listen* ]]; then
+  extra_flags+=(--http_listen=127.0.0.1:0 --http_port_file="$demo/http_port")
 fi
 setsid nohup "$aggregatord" \
   --listen=127.0.0.1:0 --port_file="$demo/port" \
@@ -137,8 +138,12 @@ Query it (from $root):
   demo-data/bin/aggctl --flagfile=demo-data/admin.flags audit
 Add --json for machine-readable output; the simulation's table is in demo-data/pinsim.txt.
 EOF
-if ((${#extra_flags[@]})); then
-  echo "Dashboard: http://127.0.0.1:$http_port/ (bearer token: $demo/reader.token)"
+if [[ -s "$demo/http_port" ]]; then
+  http="https://localhost:$(cat "$demo/http_port")"
+  echo "Dashboard: $http/  (TLS with the development CA demo-data/certs/ca.pem: import it in the"
+  echo "  browser or accept its warning; sign in with the token in demo-data/reader.token)"
+  echo "JSON API:  curl --cacert demo-data/certs/ca.pem -H \"Authorization: Bearer \$(cat demo-data/reader.token)\" \\"
+  echo "             '$http/api/v1/rates?from=$first&to=$last'"
 fi
 cat <<EOF
 Stop it:  kill $(cat "$pid_file")        (running tools/demo.sh again also does)
