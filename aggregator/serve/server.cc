@@ -33,6 +33,7 @@
 #include "aggregator/serve/params_service.h"
 #include "aggregator/serve/proto_files.h"
 #include "aggregator/serve/query_service.h"
+#include "aggregator/serve/storage_health.h"
 #include "aggregator/serve/work_pool.h"
 #include "aggregator/storage/postgres/postgres_store.h"
 #include "aggregator/storage/sqlite_store.h"
@@ -157,11 +158,13 @@ class ServerImpl final : public Server {
   int port_ = 0;
   std::string address_;
 
-  // Registry refresher (see ServerOptions::registry_refresh_interval).
-  void RefreshLoop();
-  absl::Mutex refresh_mu_;
-  bool refresh_stop_ ABSL_GUARDED_BY(refresh_mu_) = false;
-  std::thread refresher_;
+  // Background maintenance: registry refresh (ServerOptions::registry_refresh_interval) and the
+  // storage health of the health service.
+  void MaintenanceLoop();
+  void UpdateHealth(bool storage_healthy);
+  absl::Mutex maintenance_mu_;
+  bool maintenance_stop_ ABSL_GUARDED_BY(maintenance_mu_) = false;
+  std::thread maintenance_thread_;
 
   absl::Mutex shutdown_mu_;
   bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;
@@ -273,6 +276,7 @@ absl::Status ServerImpl::Init() {
   const size_t colon = options_.listen_address.rfind(':');
   address_ = absl::StrCat(options_.listen_address.substr(0, colon), ":", port_);
   grpc_server_->GetHealthCheckService()->SetServingStatus(true);
+  grpc_server_->GetHealthCheckService()->SetServingStatus(v1::Ingest::service_full_name(), true);
   serving_.store(true);
   alert_monitor_->Start();
   if (!options_.http_listen_address.empty()) {
@@ -297,26 +301,47 @@ absl::Status ServerImpl::Init() {
     ASSIGN_OR_RETURN(http_gateway_,
                      HttpGateway::Start(http, http_backend_.get(), tokens_.get(), &metrics_));
   }
-  if (options_.registry_refresh_interval > absl::ZeroDuration()) {
-    refresher_ = std::thread([this] { RefreshLoop(); });
-  }
+  maintenance_thread_ = std::thread([this] { MaintenanceLoop(); });
   return absl::OkStatus();
 }
 
-void ServerImpl::RefreshLoop() {
-  constexpr absl::Duration kMissedLookupDelay = absl::Milliseconds(200);
-  absl::Time last = absl::Now();
-  absl::MutexLock lock(&refresh_mu_);
-  while (!refresh_stop_) {
-    refresh_mu_.AwaitWithTimeout(absl::Condition(&refresh_stop_), kMissedLookupDelay);
-    if (refresh_stop_) break;
+void ServerImpl::UpdateHealth(bool storage_healthy) {
+  // Only while serving: shutdown has already turned everything NOT_SERVING for good.
+  if (!serving_.load()) return;
+  grpc::HealthCheckServiceInterface* health = grpc_server_->GetHealthCheckService();
+  health->SetServingStatus(storage_healthy);
+  health->SetServingStatus(v1::Ingest::service_full_name(), storage_healthy);
+}
+
+void ServerImpl::MaintenanceLoop() {
+  constexpr absl::Duration kTick = absl::Milliseconds(200);
+  // A replica whose database fails three commits in a row reports NOT_SERVING (load balancers
+  // take it out) until a commit succeeds again.
+  constexpr int64_t kMaxConsecutiveCommitFailures = 3;
+  Counter* const commits = metrics_.AddCounter("pinning_ingest_commits_total", "");
+  Counter* const failures = metrics_.AddCounter("pinning_ingest_commit_failures_total", "");
+  StorageHealth storage(kMaxConsecutiveCommitFailures);
+  bool healthy = true;
+  const bool refresh = options_.registry_refresh_interval > absl::ZeroDuration();
+  absl::Time last_refresh = absl::Now();
+  absl::MutexLock lock(&maintenance_mu_);
+  while (!maintenance_stop_) {
+    maintenance_mu_.AwaitWithTimeout(absl::Condition(&maintenance_stop_), kTick);
+    if (maintenance_stop_) break;
+    maintenance_mu_.Unlock();
+    if (const bool now_healthy = storage.Observe(commits->Value(), failures->Value());
+        now_healthy != healthy) {
+      healthy = now_healthy;
+      UpdateHealth(healthy);
+    }
     const absl::Time now = absl::Now();
-    if (!registry_->NeedsRefresh() && now - last < options_.registry_refresh_interval) continue;
-    last = now;
-    refresh_mu_.Unlock();
-    // A failed refresh is retried on the next round; ingest keeps using the versions it has.
-    (void)registry_->Refresh();
-    refresh_mu_.Lock();
+    if (refresh && (registry_->NeedsRefresh() ||
+                    now - last_refresh >= options_.registry_refresh_interval)) {
+      last_refresh = now;
+      // A failed refresh is retried on the next round; ingest keeps using the versions it has.
+      (void)registry_->Refresh();
+    }
+    maintenance_mu_.Lock();
   }
 }
 
@@ -325,21 +350,26 @@ void ServerImpl::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
   serving_.store(false);
+  if (maintenance_thread_.joinable()) {
+    {
+      absl::MutexLock maintenance_lock(&maintenance_mu_);
+      maintenance_stop_ = true;
+    }
+    maintenance_thread_.join();
+  }
+  if (grpc_server_ != nullptr) {
+    // Health first, so load balancers stop sending new work while the rest drains.
+    grpc_server_->GetHealthCheckService()->SetServingStatus(false);
+    grpc_server_->GetHealthCheckService()->SetServingStatus(v1::Ingest::service_full_name(),
+                                                            false);
+  }
   if (http_gateway_ != nullptr) http_gateway_->Shutdown();
   if (alert_monitor_ != nullptr) alert_monitor_->Shutdown();
   if (grpc_server_ != nullptr) {
-    grpc_server_->GetHealthCheckService()->SetServingStatus(false);
     // Waits for in-flight calls; ingest calls finish when their commits complete, which the
     // still-running committer guarantees. Calls still running at the deadline are cancelled.
     grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.shutdown_grace));
     grpc_server_->Wait();
-  }
-  if (refresher_.joinable()) {
-    {
-      absl::MutexLock refresh_lock(&refresh_mu_);
-      refresh_stop_ = true;
-    }
-    refresher_.join();
   }
   if (committer_ != nullptr) committer_->Shutdown();  // commits whatever is still queued
   if (pool_ != nullptr) pool_->Shutdown();
