@@ -316,7 +316,8 @@ void ServerImpl::UpdateHealth(bool storage_healthy) {
 void ServerImpl::MaintenanceLoop() {
   constexpr absl::Duration kTick = absl::Milliseconds(200);
   // A replica whose database fails three commits in a row reports NOT_SERVING (load balancers
-  // take it out) until a commit succeeds again.
+  // take it out) until a commit, or a small read probing the store, succeeds again. (A store that
+  // reads but cannot write, e.g. a full disk, alternates between the two states.)
   constexpr int64_t kMaxConsecutiveCommitFailures = 3;
   Counter* const commits = metrics_.AddCounter("pinning_ingest_commits_total", "");
   Counter* const failures = metrics_.AddCounter("pinning_ingest_commit_failures_total", "");
@@ -329,8 +330,13 @@ void ServerImpl::MaintenanceLoop() {
     maintenance_mu_.AwaitWithTimeout(absl::Condition(&maintenance_stop_), kTick);
     if (maintenance_stop_) break;
     maintenance_mu_.Unlock();
-    if (const bool now_healthy = storage.Observe(commits->Value(), failures->Value());
-        now_healthy != healthy) {
+    bool now_healthy = storage.Observe(commits->Value(), failures->Value());
+    if (!now_healthy && store_->ListCatalogVersions().ok()) {
+      // Storage answers again (a small read): serve, and let the next commits confirm it.
+      storage.ProbeSucceeded(failures->Value());
+      now_healthy = true;
+    }
+    if (now_healthy != healthy) {
       healthy = now_healthy;
       UpdateHealth(healthy);
     }

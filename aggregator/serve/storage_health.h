@@ -6,7 +6,9 @@
 //   bool ok = health.Observe(commits_total, commit_failures_total);   // every few hundred ms
 //
 // Rule: unhealthy once `max_consecutive_failures` commit attempts have failed since the last
-// successful one; healthy again at the next successful commit. With no commit attempts at all the
+// successful one; healthy again at the next successful commit, or when a storage probe succeeds
+// (ProbeSucceeded): once a load balancer has taken the replica out, no pings arrive to commit, so
+// the caller probes storage with a cheap read while unhealthy. With no commit attempts at all the
 // state does not change (an idle replica stays healthy). Not thread-safe: one caller.
 #ifndef AGGREGATOR_SERVE_STORAGE_HEALTH_H_
 #define AGGREGATOR_SERVE_STORAGE_HEALTH_H_
@@ -30,6 +32,13 @@ class StorageHealth {
     }
     healthy_ = failures - failures_at_last_success_ < max_consecutive_failures_;
     return healthy_;
+  }
+
+  // ProbeSucceeded records that storage answered a probe: failures up to `failures` (the current
+  // total) are forgiven, and the state is healthy until new failures accumulate.
+  void ProbeSucceeded(int64_t failures) {
+    failures_at_last_success_ = failures;
+    healthy_ = true;
   }
 
   bool healthy() const { return healthy_; }

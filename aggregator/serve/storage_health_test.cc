@@ -23,6 +23,16 @@ TEST(StorageHealthTest, ConsecutiveFailuresMakeItUnhealthyUntilASuccess) {
   EXPECT_TRUE(health.healthy());
 }
 
+TEST(StorageHealthTest, ASuccessfulProbeRestoresHealthWithoutTraffic) {
+  StorageHealth health(3);
+  EXPECT_FALSE(health.Observe(3, 3));
+  health.ProbeSucceeded(3);
+  EXPECT_TRUE(health.healthy());
+  EXPECT_TRUE(health.Observe(3, 3));   // no new attempts: still healthy
+  EXPECT_TRUE(health.Observe(5, 5));   // two new failures
+  EXPECT_FALSE(health.Observe(6, 6));  // the third since the probe
+}
+
 TEST(StorageHealthTest, FailuresInterleavedWithSuccessesStayHealthy) {
   StorageHealth health(3);
   // Each observation sees two failures and at least one success: never 3 failures in a row.
