@@ -295,6 +295,8 @@ absl::Status HttpGatewayImpl::Init(const HttpOptions& options) {
   server_->set_write_timeout(timeout_us / 1000000, timeout_us % 1000000);
   server_->set_payload_max_length(64 << 10);
   server_->set_keep_alive_max_count(100);
+  server_->set_keep_alive_timeout(
+      std::max<time_t>(1, absl::ToInt64Seconds(options.keep_alive_timeout)));
   // httplib's default also sets SO_REUSEPORT, which would let a second process bind the same port
   // and take part of the traffic; a server wants only SO_REUSEADDR.
   server_->set_socket_options([](socket_t sock) {

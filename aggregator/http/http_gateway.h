@@ -58,10 +58,14 @@ struct HttpOptions {
   bool insecure = false;
   // Folder with the dashboard's files (index.html, app.js, ...). Empty: no dashboard (404 at /).
   std::string dashboard_dir;
-  // Worker threads serving requests.
-  int threads = 4;
-  // Read and write timeouts of a connection.
-  absl::Duration io_timeout = absl::Seconds(10);
+  // Worker threads. cpp-httplib serves each connection on one worker for the connection's whole
+  // life, including idle keep-alive time, so this bounds the connections served at once: a
+  // browser opens up to 6 per page. Further connections wait for a free worker.
+  int threads = 32;
+  // How long an idle keep-alive connection keeps its worker.
+  absl::Duration keep_alive_timeout = absl::Seconds(2);
+  // Read and write timeouts of a connection (a client that stalls holds a worker this long).
+  absl::Duration io_timeout = absl::Seconds(5);
 };
 
 class HttpGateway {

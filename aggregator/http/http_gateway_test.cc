@@ -287,6 +287,25 @@ TEST_F(HttpGatewayTest, DoesNotCompress) {
   EXPECT_EQ(index->body, "<!doctype html><title>Pinning</title>");
 }
 
+// A page opens several keep-alive connections at once; each holds a worker while idle, so with
+// too few workers the next request would wait for a keep-alive timeout.
+TEST_F(HttpGatewayTest, IdleKeepAliveConnectionsDoNotStallOthers) {
+  std::vector<std::unique_ptr<httplib::Client>> idle;
+  for (int i = 0; i < 8; ++i) {
+    auto client = std::make_unique<httplib::Client>("127.0.0.1", gateway_->port());
+    client->set_keep_alive(true);
+    auto result = client->Get("/healthz");
+    ASSERT_TRUE(result);
+    idle.push_back(std::move(client));  // the connection stays open and idle
+  }
+  httplib::Client fresh("127.0.0.1", gateway_->port());
+  const absl::Time start = absl::Now();
+  auto result = fresh.Get("/healthz");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 200);
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(900));
+}
+
 TEST_F(HttpGatewayTest, ServesTheDashboardFiles) {
   auto index = Get("/", "");
   ASSERT_TRUE(index);

@@ -91,6 +91,18 @@ try {
   assert.ok(cedarEvents >= 2, `Cedar Cloud shows its pinset change and the global note (${cedarEvents})`);
   ok(`drill-down to Cedar Cloud: pinset table and ${cedarEvents} event markers`);
 
+  // A year of daily points for every organization (18,250 points, ~5 MB of JSON whatever the
+  // data's age) loads quickly. Generous bound for a loaded CI machine; typically ~1 s.
+  const yearStart = Date.now();
+  const yearFrom = new Date(Date.now() - 364 * 86400e3).toISOString().slice(0, 10);
+  await page.selectOption('#range', '365');
+  await page.waitForFunction((from) => document.getElementById('status').textContent.includes(from), yearFrom);
+  const yearMs = Date.now() - yearStart;
+  assert.ok(yearMs < 8000, `a year for 50 organizations took ${yearMs} ms`);
+  ok(`one-year range for 50 organizations loaded in ${yearMs} ms`);
+  await page.selectOption('#range', '90');
+  await page.waitForFunction((from) => !document.getElementById('status').textContent.includes(from), yearFrom);
+
   // Back to the alerting organization for the screenshot.
   await alert.click();
   await page.waitForFunction((org) => document.getElementById('org-title').textContent === org, spikeOrg);
