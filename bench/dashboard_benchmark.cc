@@ -46,7 +46,8 @@ namespace pinning::aggregator {
 namespace {
 
 constexpr int kDays = 365;
-// Per-query samples: many for the cached paths (the target's p99), fewer for the slow uncached ones.
+// Per-query samples: many for the cached paths (the target's p99), fewer for the slow uncached
+// ones.
 constexpr int kRepetitions = 200;
 constexpr int kSlowRepetitions = 20;
 constexpr char kToken[] = "bench-reader-token-0123456789";
@@ -59,8 +60,9 @@ class RatesOnlyBackend final : public Backend {
                RatesCacheOptions{.closed_after_days = 8,
                                  .ttl = absl::Hours(1),
                                  .max_entries = cache_entries,
-                                 .now = [today] { return absl::FromUnixSeconds(
-                                                      int64_t{today} * 86400 + 3600); }}) {}
+                                 .now = [today] {
+                                   return absl::FromUnixSeconds(int64_t{today} * 86400 + 3600);
+                                 }}) {}
   absl::StatusOr<v1::RatesResponse> Rates(const v1::RatesRequest& request) override {
     return cache_.Rates(request);
   }
@@ -158,8 +160,8 @@ void BuildWorld() {
     Check(world->store->AddCounts(*rows), "add counts");
   }
   world->decoder = std::make_unique<Decoder>(world->store.get());
-  world->tokens = std::make_unique<TokenStore>(
-      *TokenStore::Parse(absl::StrCat(kToken, " reader bench\n")));
+  world->tokens =
+      std::make_unique<TokenStore>(*TokenStore::Parse(absl::StrCat(kToken, " reader bench\n")));
   world->cached_backend =
       std::make_unique<RatesOnlyBackend>(world->decoder.get(), 32, world->today);
   world->uncached_backend =
@@ -211,9 +213,8 @@ void AddPercentiles(benchmark::internal::Benchmark* b, int repetitions) {
   b->Iterations(1)
       ->Repetitions(repetitions)
       ->ComputeStatistics("p99", [](const std::vector<double>& v) { return Percentile(v, 0.99); })
-      ->ComputeStatistics("max", [](const std::vector<double>& v) {
-        return *std::max_element(v.begin(), v.end());
-      })
+      ->ComputeStatistics(
+          "max", [](const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); })
       ->ReportAggregatesOnly(true)
       ->UseRealTime()
       ->Unit(benchmark::kMillisecond);
@@ -296,9 +297,7 @@ void BM_HttpYearBrowser(benchmark::State& state) {
 }
 BENCHMARK(BM_HttpYearBrowser)->Apply(Few);
 
-void BM_HttpYearNoCache(benchmark::State& state) {
-  HttpYear(state, world->uncached_gateway.get());
-}
+void BM_HttpYearNoCache(benchmark::State& state) { HttpYear(state, world->uncached_gateway.get()); }
 BENCHMARK(BM_HttpYearNoCache)->Apply(Few);
 
 }  // namespace

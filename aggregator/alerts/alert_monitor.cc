@@ -9,9 +9,9 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/match.h"
 #include "aggregator/storage/day.h"
 
 extern char** environ;
@@ -133,8 +133,7 @@ absl::Status AlertMonitor::EvaluateOnce() {
       if (key.first >= first_text) alert.set_active(false);
     }
     for (v1::Alert& alert : *found) {
-      auto [it, inserted] =
-          alerts_.try_emplace({alert.day(), alert.organization()}, v1::Alert());
+      auto [it, inserted] = alerts_.try_emplace({alert.day(), alert.organization()}, v1::Alert());
       if (inserted) {
         alert.mutable_raised_at()->set_seconds(absl::ToUnixSeconds(now));
         raised_->Increment(alert.organization());
@@ -199,8 +198,8 @@ absl::StatusOr<v1::AlertsResponse> AlertMonitor::List(const v1::AlertsRequest& r
   for (const std::string* day : {&request.from_day(), &request.to_day()}) {
     if (!day->empty()) {
       if (absl::StatusOr<DayNumber> parsed = ParseDay(*day); !parsed.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat("bad day '", *day, "': ",
-                                                       parsed.status().message()));
+        return absl::InvalidArgumentError(
+            absl::StrCat("bad day '", *day, "': ", parsed.status().message()));
       }
     }
   }

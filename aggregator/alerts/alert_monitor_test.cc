@@ -72,9 +72,9 @@ class FakeRates {
 };
 
 std::string WriteHook(const std::string& body) {
-  const std::string path = absl::StrCat(::testing::TempDir(), "/hook-",
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name(),
-                                        ".sh");
+  const std::string path =
+      absl::StrCat(::testing::TempDir(), "/hook-",
+                   ::testing::UnitTest::GetInstance()->current_test_info()->name(), ".sh");
   std::ofstream(path) << "#!/bin/sh\n" << body;
   ::chmod(path.c_str(), 0700);
   return path;

@@ -15,8 +15,7 @@ grpc::ServerUnaryReactor* AlertsService::List(grpc::CallbackServerContext* conte
   if (auto it = metadata.find("authorization"); it != metadata.end()) {
     authorization = absl::string_view(it->second.data(), it->second.size());
   }
-  if (absl::StatusOr<Principal> who = tokens_->Authorize(authorization, Role::kReader);
-      !who.ok()) {
+  if (absl::StatusOr<Principal> who = tokens_->Authorize(authorization, Role::kReader); !who.ok()) {
     reactor->Finish(ToGrpcStatus(who.status()));
     return reactor;
   }

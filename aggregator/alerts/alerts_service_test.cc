@@ -57,8 +57,8 @@ class AlertsServiceTest : public ::testing::Test {
     builder.RegisterService(service_.get());
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
-    stub_ = v1::Alerts::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", port_),
-                                                    grpc::InsecureChannelCredentials()));
+    stub_ = v1::Alerts::NewStub(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port_), grpc::InsecureChannelCredentials()));
   }
   void TearDown() override { server_->Shutdown(); }
 

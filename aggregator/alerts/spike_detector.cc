@@ -76,12 +76,12 @@ std::optional<v1::Alert> EvaluateSpike(absl::string_view organization, const v1:
   alert.set_baseline_low(std::clamp(baseline.rate() - rule.z * baseline.std_error(), 0.0, 1.0));
   alert.set_baseline_high(std::clamp(baseline_high, 0.0, 1.0));
   alert.set_baseline_pings(baseline.pings());
-  alert.set_message(absl::StrCat(
-      organization, ": violation rate ", Percent(today.rate()), " on ", today.day(), " (",
-      Percent(alert.low()), " to ", Percent(alert.high()), " at ", rule.z,
-      " standard errors) is above the ", rule.baseline_days, "-day baseline ",
-      Percent(baseline.rate()), " (", Percent(alert.baseline_low()), " to ",
-      Percent(alert.baseline_high()), ")"));
+  alert.set_message(
+      absl::StrCat(organization, ": violation rate ", Percent(today.rate()), " on ", today.day(),
+                   " (", Percent(alert.low()), " to ", Percent(alert.high()), " at ", rule.z,
+                   " standard errors) is above the ", rule.baseline_days, "-day baseline ",
+                   Percent(baseline.rate()), " (", Percent(alert.baseline_low()), " to ",
+                   Percent(alert.baseline_high()), ")"));
   alert.set_active(true);
   return alert;
 }
@@ -133,9 +133,8 @@ absl::StatusOr<std::vector<v1::Alert>> DetectSpikes(const RatesFn& rates, DayNum
       if (org == today_points.end()) continue;
       auto point = org->second.find(day_text);
       if (point == org->second.end()) continue;
-      std::optional<v1::Alert> alert = EvaluateSpike(series.key(), *point->second,
-                                                     series.points(0), baseline_from,
-                                                     baseline_to, rule);
+      std::optional<v1::Alert> alert = EvaluateSpike(series.key(), *point->second, series.points(0),
+                                                     baseline_from, baseline_to, rule);
       if (alert.has_value()) alerts.push_back(*std::move(alert));
     }
   }

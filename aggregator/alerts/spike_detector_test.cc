@@ -77,8 +77,11 @@ TEST(EvaluateSpikeTest, Table) {
        false},
       {"too few pings today", Point(0.30, 0.02, 99), Point(0.02, 0.005, 35000), rule, false},
       {"too few baseline pings", Point(0.30, 0.02, 5000), Point(0.02, 0.005, 50), rule, false},
-      {"below min_increase", Point(0.30, 0.02, 5000), Point(0.02, 0.005, 35000),
-       {.min_increase = 0.5}, false},
+      {"below min_increase",
+       Point(0.30, 0.02, 5000),
+       Point(0.02, 0.005, 35000),
+       {.min_increase = 0.5},
+       false},
   };
   for (const Case& c : cases) {
     std::optional<v1::Alert> alert =

@@ -40,9 +40,9 @@ class SpikeScenarioTest : public ::testing::Test {
   // Fills a fresh store with `days` days of `population` and returns a decoder over it.
   void Fill(SyntheticPopulation& population, int days) {
     SqliteStoreOptions options;
-    options.path = absl::StrCat(::testing::TempDir(), "/",
-                                ::testing::UnitTest::GetInstance()->current_test_info()->name(),
-                                ".db");
+    options.path =
+        absl::StrCat(::testing::TempDir(), "/",
+                     ::testing::UnitTest::GetInstance()->current_test_info()->name(), ".db");
     std::remove(options.path.c_str());
     absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(options);
     ASSERT_TRUE(store.ok()) << store.status();
@@ -106,11 +106,11 @@ TEST_F(SpikeScenarioTest, MitmSpikeAlertsOnTheRightDayAndOrganization) {
 // implies a false-alarm probability per organization-day of 1 − Φ(z·(1+ρ)/sqrt(1+ρ²)) with
 // ρ = 1/sqrt(7) for equal daily volumes: 1.3e-7 for z = 4, i.e. 0.002 expected false alarms over
 // the 50·(365−7) = 17,900 evaluated organization-days, so the default rule must raise none.
-// So that this cannot pass vacuously (e.g. if the estimates were never sufficient), the same decoded
-// data is searched with an over-sensitive z = 1, for which the formula predicts
-// 17,900 · 0.0986 ≈ 1,765 false alarms; the observed count must agree within a factor of 1.5 (the
-// memoized PRR makes a client's reports on different days positively correlated, which lowers
-// the count somewhat; a wrong variance would change it by far more).
+// So that this cannot pass vacuously (e.g. if the estimates were never sufficient), the same
+// decoded data is searched with an over-sensitive z = 1, for which the formula predicts 17,900 ·
+// 0.0986 ≈ 1,765 false alarms; the observed count must agree within a factor of 1.5 (the memoized
+// PRR makes a client's reports on different days positively correlated, which lowers the count
+// somewhat; a wrong variance would change it by far more).
 TEST_F(SpikeScenarioTest, QuietYearRaisesNoAlert) {
   PopulationSpec spec;
   spec.organizations = DefaultOrganizations(50);
@@ -148,9 +148,9 @@ TEST_F(SpikeScenarioTest, QuietYearRaisesNoAlert) {
   ASSERT_TRUE(noisy.ok()) << noisy.status();
   EXPECT_GT(static_cast<double>(noisy->size()), expected_sensitive / 1.5);
   EXPECT_LT(static_cast<double>(noisy->size()), expected_sensitive * 1.5);
-  std::cout << "quiet year: " << evaluated << " organization-days; default rule: "
-            << alerts->size() << " alerts (expected " << expected << "); z=1: " << noisy->size()
-            << " (expected " << expected_sensitive << ")\n";
+  std::cout << "quiet year: " << evaluated << " organization-days; default rule: " << alerts->size()
+            << " alerts (expected " << expected << "); z=1: " << noisy->size() << " (expected "
+            << expected_sensitive << ")\n";
 }
 
 }  // namespace

@@ -13,7 +13,8 @@ namespace {
 TEST(DashboardDirTest, FindsTheBuiltFilesInTheRunfiles) {
   const std::string dir = DefaultDashboardDir(nullptr);
   ASSERT_FALSE(dir.empty());
-  for (const char* name : {"index.html", "app.js", "style.css", "uPlot.iife.min.js", "uPlot.min.css"}) {
+  for (const char* name :
+       {"index.html", "app.js", "style.css", "uPlot.iife.min.js", "uPlot.min.css"}) {
     std::ifstream in(dir + "/" + name);
     EXPECT_TRUE(in.good()) << name;
   }

@@ -30,7 +30,8 @@ class Backend {
   virtual ~Backend() = default;
 
   // Rates answers Query.Rates. INVALID_ARGUMENT for a bad request; UNAVAILABLE when storage fails.
-  [[nodiscard]] virtual absl::StatusOr<v1::RatesResponse> Rates(const v1::RatesRequest& request) = 0;
+  [[nodiscard]] virtual absl::StatusOr<v1::RatesResponse> Rates(
+      const v1::RatesRequest& request) = 0;
   // RatesJson is Rates rendered as JSON (json.h). Implementations may override it to serve cached
   // renderings; the result must equal ProtoToJson(*Rates(request)).
   [[nodiscard]] virtual absl::StatusOr<std::string> RatesJson(const v1::RatesRequest& request) {

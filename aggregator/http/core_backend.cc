@@ -9,9 +9,9 @@ namespace pinning::aggregator {
 CoreBackend::CoreBackend(Parts parts, CoreBackendOptions options)
     : parts_(std::move(parts)),
       options_(std::move(options)),
-      rates_cache_([decoder = parts_.decoder](
-                       const v1::RatesRequest& r) { return decoder->Rates(r); },
-                   options_.rates_cache) {}
+      rates_cache_(
+          [decoder = parts_.decoder](const v1::RatesRequest& r) { return decoder->Rates(r); },
+          options_.rates_cache) {}
 
 absl::StatusOr<v1::RatesResponse> CoreBackend::Rates(const v1::RatesRequest& request) {
   return rates_cache_.Rates(request);

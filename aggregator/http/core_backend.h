@@ -5,9 +5,10 @@
 //   CoreBackend backend(CoreBackend::Parts{.registry = registry.get(), .decoder = decoder.get(),
 //                                          .store = store.get(), .projector = projector.get(),
 //                                          .alerts = monitor.get(),
-//                                          .metrics_text = [&] { return metrics.ExportPrometheus(); },
-//                                          .healthy = [&] { return serving.load(); }},
-//                       CoreBackendOptions{.rates_cache = {.closed_after_days = max_age_days + 1}});
+//                                          .metrics_text = [&] { return metrics.ExportPrometheus();
+//                                          }, .healthy = [&] { return serving.load(); }},
+//                       CoreBackendOptions{.rates_cache = {.closed_after_days = max_age_days +
+//                       1}});
 //   ASSIGN_OR_RETURN(auto gateway, HttpGateway::Start(http_options, &backend, &tokens, &metrics));
 //
 // Thread safety: every method may be called concurrently (the parts are thread-safe).

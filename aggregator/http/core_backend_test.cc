@@ -23,9 +23,9 @@ class CoreBackendTest : public ::testing::Test {
  protected:
   void SetUp() override {
     SqliteStoreOptions store_options;
-    store_options.path = absl::StrCat(
-        ::testing::TempDir(), "/", ::testing::UnitTest::GetInstance()->current_test_info()->name(),
-        ".db");
+    store_options.path =
+        absl::StrCat(::testing::TempDir(), "/",
+                     ::testing::UnitTest::GetInstance()->current_test_info()->name(), ".db");
     std::remove(store_options.path.c_str());
     store_ = *SqliteStore::Open(store_options);
     RegistryOptions registry_options;
@@ -59,9 +59,8 @@ class CoreBackendTest : public ::testing::Test {
     spec.clients = kClients;
     population_ = *testing::SyntheticPopulation::Create(spec);
     ASSERT_TRUE(registry_->PublishCatalog(population_->catalog(), "test", "alice").ok());
-    absl::StatusOr<v1::ParamsVersion> published =
-        registry_->PublishParams(population_->params(), population_->catalog().version(), "test",
-                                 "alice");
+    absl::StatusOr<v1::ParamsVersion> published = registry_->PublishParams(
+        population_->params(), population_->catalog().version(), "test", "alice");
     ASSERT_TRUE(published.ok()) << published.status();
     ASSERT_EQ(published->version(), 1u);
     for (DayNumber day = kToday - days + 1; day <= kToday; ++day) {
@@ -94,7 +93,8 @@ TEST_F(CoreBackendTest, PrivacySummaryAtTodaysVolume) {
   EXPECT_EQ(privacy->current().version(), 1u);
   EXPECT_GT(privacy->current().epsilon_one(), 0);
   EXPECT_GT(privacy->current().epsilon_inf(), privacy->current().epsilon_one());
-  EXPECT_EQ(privacy->catalog_pinsets(), static_cast<uint32_t>(population_->catalog().pinsets_size()));
+  EXPECT_EQ(privacy->catalog_pinsets(),
+            static_cast<uint32_t>(population_->catalog().pinsets_size()));
   EXPECT_EQ(privacy->today(), FormatDay(kToday));
   EXPECT_EQ(privacy->pings_today(), static_cast<uint64_t>(kClients));
   EXPECT_DOUBLE_EQ(privacy->average_daily_pings(), kClients);

@@ -35,10 +35,14 @@ struct StaticFile {
 
 std::string ContentTypeFor(absl::string_view name) {
   static const auto* const kTypes = new absl::flat_hash_map<std::string, std::string>{
-      {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
-      {".css", "text/css; charset=utf-8"},   {".json", "application/json"},
-      {".svg", "image/svg+xml"},             {".png", "image/png"},
-      {".ico", "image/x-icon"},              {".txt", "text/plain; charset=utf-8"},
+      {".html", "text/html; charset=utf-8"},
+      {".js", "text/javascript; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},
+      {".json", "application/json"},
+      {".svg", "image/svg+xml"},
+      {".png", "image/png"},
+      {".ico", "image/x-icon"},
+      {".txt", "text/plain; charset=utf-8"},
   };
   const size_t dot = name.rfind('.');
   if (dot != absl::string_view::npos) {
@@ -84,8 +88,7 @@ absl::StatusOr<absl::flat_hash_map<std::string, StaticFile>> LoadDashboard(const
 void SetBody(httplib::Response& response, std::string body, const std::string& content_type) {
   auto data = std::make_shared<const std::string>(std::move(body));
   response.set_content_provider(
-      data->size(), content_type,
-      [data](size_t offset, size_t length, httplib::DataSink& sink) {
+      data->size(), content_type, [data](size_t offset, size_t length, httplib::DataSink& sink) {
         if (offset < data->size()) {
           sink.write(data->data() + offset, std::min(length, data->size() - offset));
         }
@@ -109,8 +112,8 @@ class Query {
     absl::flat_hash_set<absl::string_view> allowed(names.begin(), names.end());
     for (const auto& [name, value] : request_.params) {
       if (!allowed.contains(name)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "unknown query parameter '", name, "'; allowed: ", absl::StrJoin(names, ", ")));
+        return absl::InvalidArgumentError(absl::StrCat("unknown query parameter '", name,
+                                                       "'; allowed: ", absl::StrJoin(names, ", ")));
       }
     }
     return absl::OkStatus();
@@ -144,8 +147,8 @@ absl::StatusOr<bool> ParseBool(const std::string& name, const std::string& value
 }
 
 absl::StatusOr<v1::RatesRequest> ParseRatesRequest(const Query& query) {
-  if (absl::Status s = query.Allow({"from", "to", "group_by", "key", "product", "channel",
-                                    "major_version", "per_day"});
+  if (absl::Status s = query.Allow(
+          {"from", "to", "group_by", "key", "product", "channel", "major_version", "per_day"});
       !s.ok()) {
     return s;
   }
@@ -215,12 +218,12 @@ class HttpGatewayImpl final : public HttpGateway {
                   absl::flat_hash_map<std::string, StaticFile> files)
       : backend_(backend), tokens_(tokens), files_(std::move(files)) {
     if (metrics != nullptr) {
-      responses_ = metrics->AddLabeledCounter("pinning_http_responses_total",
-                                              "HTTP responses of the gateway, by status.", "status");
-      api_latency_ = metrics->AddHistogram(
-          "pinning_http_api_latency_seconds",
-          "Time to answer an /api/ request (auth, query, JSON), seconds.",
-          ExponentialBuckets(0.0005, 2, 16));
+      responses_ = metrics->AddLabeledCounter(
+          "pinning_http_responses_total", "HTTP responses of the gateway, by status.", "status");
+      api_latency_ =
+          metrics->AddHistogram("pinning_http_api_latency_seconds",
+                                "Time to answer an /api/ request (auth, query, JSON), seconds.",
+                                ExponentialBuckets(0.0005, 2, 16));
     }
   }
   ~HttpGatewayImpl() override { Shutdown(); }
@@ -257,8 +260,8 @@ absl::Status HttpGatewayImpl::Init(const HttpOptions& options) {
   if (colon == std::string::npos || colon == 0 ||
       !absl::SimpleAtoi(options.listen_address.substr(colon + 1), &port) || port < 0 ||
       port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "http listen address '", options.listen_address, "' is not host:port"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("http listen address '", options.listen_address, "' is not host:port"));
   }
   std::string host = options.listen_address.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
@@ -376,11 +379,11 @@ void HttpGatewayImpl::Handle(const httplib::Request& request, httplib::Response&
     const std::string name = path == "/" ? "index.html" : path.substr(1);
     auto it = files_.find(name);
     if (it == files_.end()) {
-      SendError(response, absl::NotFoundError(
-                              files_.empty()
-                                  ? "no dashboard: the aggregator was started without its files "
-                                    "(see --dashboard_dir)"
-                                  : absl::StrCat("no such page: ", path)));
+      SendError(response,
+                absl::NotFoundError(
+                    files_.empty() ? "no dashboard: the aggregator was started without its files "
+                                     "(see --dashboard_dir)"
+                                   : absl::StrCat("no such page: ", path)));
     } else {
       response.set_header("Cache-Control", "no-cache");
       if (name == "index.html") {
@@ -475,8 +478,7 @@ absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(const HttpOption
   absl::StatusOr<absl::flat_hash_map<std::string, StaticFile>> files =
       LoadDashboard(options.dashboard_dir);
   if (!files.ok()) return files.status();
-  auto gateway =
-      std::make_unique<HttpGatewayImpl>(backend, tokens, metrics, *std::move(files));
+  auto gateway = std::make_unique<HttpGatewayImpl>(backend, tokens, metrics, *std::move(files));
   if (absl::Status s = gateway->Init(options); !s.ok()) return s;
   return gateway;
 }

@@ -159,9 +159,9 @@ TEST_F(HttpGatewayTest, MetricsAreOpenAndIncludeTheGatewayOwn) {
 }
 
 TEST_F(HttpGatewayTest, RatesParsesEveryParameter) {
-  auto result = Get(
-      "/api/v1/rates?from=2024-03-01&to=2024-03-31&group_by=pinset&key=acorn-bank&key=b%20c"
-      "&product=chrome&channel=beta&major_version=131&per_day=false");
+  auto result =
+      Get("/api/v1/rates?from=2024-03-01&to=2024-03-31&group_by=pinset&key=acorn-bank&key=b%20c"
+          "&product=chrome&channel=beta&major_version=131&per_day=false");
   ASSERT_TRUE(result);
   ASSERT_EQ(result->status, 200) << result->body;
   EXPECT_EQ(result->get_header_value("Content-Type"), "application/json");
@@ -198,7 +198,7 @@ TEST_F(HttpGatewayTest, BadParametersAreInvalidArgument) {
            "/api/v1/rates?from=2024-03-01&to=2024-03-02&group_by=x",  // bad group_by
            "/api/v1/rates?from=2024-03-01&to=2024-03-02&major_version=-1",
            "/api/v1/rates?from=2024-03-01&to=2024-03-02&per_day=maybe",
-           "/api/v1/rates?from=2024-03-01&to=2024-03-02&form=typo",  // unknown parameter
+           "/api/v1/rates?from=2024-03-01&to=2024-03-02&form=typo",        // unknown parameter
            "/api/v1/rates?from=2024-03-01&from=2024-03-02&to=2024-03-02",  // repeated
            "/api/v1/params?x=1",
            "/api/v1/events?org=Acorn",

@@ -130,7 +130,7 @@ TEST_F(RatesCacheTest, PassesThroughWhatItCannotSplit) {
   whole.set_per_day(false);
   ASSERT_TRUE(cache.Rates(whole).ok());
   ASSERT_TRUE(cache.Rates(whole).ok());
-  EXPECT_EQ(decoder_.requests.size(), 2u);  // never cached
+  EXPECT_EQ(decoder_.requests.size(), 2u);                    // never cached
   ASSERT_TRUE(cache.Rates(PerDay(kToday - 3, kToday)).ok());  // only open days
   EXPECT_EQ(decoder_.requests.back().from_day(), FormatDay(kToday - 3));
   EXPECT_EQ(cache.misses(), 0);

@@ -90,8 +90,8 @@ absl::StatusOr<FillResult> FillAggregator(std::shared_ptr<grpc::Channel> channel
     result.duplicates += static_cast<int64_t>(response.duplicates());
     result.rejected += static_cast<int64_t>(response.rejected());
     if (result.first_rejection.empty() && response.rejections_size() > 0) {
-      result.first_rejection = absl::StrCat(response.rejections(0).reason(), ": ",
-                                            response.rejections(0).message());
+      result.first_rejection =
+          absl::StrCat(response.rejections(0).reason(), ": ", response.rejections(0).message());
     }
     return absl::OkStatus();
   };

@@ -64,8 +64,8 @@ int main(int argc, char** argv) {
     std::cerr << "fill_aggregator: " << result.status() << "\n";
     return 1;
   }
-  std::cout << "filled " << result->accepted << " pings (" << result->duplicates
-            << " duplicates, " << result->rejected << " rejected"
+  std::cout << "filled " << result->accepted << " pings (" << result->duplicates << " duplicates, "
+            << result->rejected << " rejected"
             << (result->first_rejection.empty() ? "" : ": " + result->first_rejection)
             << ") with params version " << result->params_version << " and catalog "
             << result->catalog_version << std::endl;

@@ -18,19 +18,16 @@ namespace {
 
 // Fictional organizations for demos and tests.
 constexpr std::array<const char*, 50> kOrganizationNames = {
-    "Acorn Bank",        "Bluefin Mail",      "Cedar Cloud",      "Delta Search",
-    "Ember Social",      "Fjord Payments",    "Granite Health",   "Harbor News",
-    "Iris Video",        "Juniper Retail",    "Kestrel Travel",   "Lumen Office",
-    "Maple Games",       "Nimbus Storage",    "Orchid Dating",    "Pioneer Auto",
-    "Quartz Insurance",  "Raven Chat",        "Sierra Maps",      "Tundra Energy",
-    "Umbra Security",    "Vesta Homes",      "Willow Books",     "Xenon Telecom",
-    "Yarrow Foods",      "Zephyr Airlines",   "Aurora Music",     "Basalt Crypto",
-    "Comet Courier",     "Dune Weather",      "Echo Podcasts",    "Falcon Tickets",
-    "Glacier Bank",      "Helix Labs",        "Indigo Fashion",   "Jade Markets",
-    "Koala Kids",        "Lotus Wellness",    "Meridian Govt",    "Nova University",
-    "Onyx Legal",        "Prism Design",      "Quill Writing",    "Redwood Realty",
-    "Saffron Recipes",   "Tidal Shipping",    "Union Transit",    "Vortex Sports",
-    "Wren Photos",       "Yonder Jobs",
+    "Acorn Bank",      "Bluefin Mail",     "Cedar Cloud",    "Delta Search",   "Ember Social",
+    "Fjord Payments",  "Granite Health",   "Harbor News",    "Iris Video",     "Juniper Retail",
+    "Kestrel Travel",  "Lumen Office",     "Maple Games",    "Nimbus Storage", "Orchid Dating",
+    "Pioneer Auto",    "Quartz Insurance", "Raven Chat",     "Sierra Maps",    "Tundra Energy",
+    "Umbra Security",  "Vesta Homes",      "Willow Books",   "Xenon Telecom",  "Yarrow Foods",
+    "Zephyr Airlines", "Aurora Music",     "Basalt Crypto",  "Comet Courier",  "Dune Weather",
+    "Echo Podcasts",   "Falcon Tickets",   "Glacier Bank",   "Helix Labs",     "Indigo Fashion",
+    "Jade Markets",    "Koala Kids",       "Lotus Wellness", "Meridian Govt",  "Nova University",
+    "Onyx Legal",      "Prism Design",     "Quill Writing",  "Redwood Realty", "Saffron Recipes",
+    "Tidal Shipping",  "Union Transit",    "Vortex Sports",  "Wren Photos",    "Yonder Jobs",
 };
 
 absl::Status CheckFraction(absl::string_view what, double value, bool allow_zero) {
@@ -101,8 +98,8 @@ absl::StatusOr<std::unique_ptr<SyntheticPopulation>> SyntheticPopulation::Create
   for (size_t o = 0; o < spec.organizations.size(); ++o) {
     const OrganizationSpec& org = spec.organizations[o];
     if (org.name.empty() || !org_index.emplace(org.name, o).second) {
-      return absl::InvalidArgumentError(absl::StrCat("organization name '", org.name,
-                                                     "' is empty or repeated"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("organization name '", org.name, "' is empty or repeated"));
     }
     if (org.pinsets < 1) return absl::InvalidArgumentError(org.name + ": pinsets must be >= 1");
     if (absl::Status s = CheckFraction(org.name + " check_fraction", org.check_fraction, false);
@@ -237,8 +234,8 @@ absl::Status SyntheticPopulation::ForEachPing(DayNumber day,
   v1::Ping ping;
   std::string ping_id(kPingIdBytes, '\0');
   return EncodeDay(day, [&](int client, const privacy::EncodedReport& report) {
-    id_source_.FillBytes(absl::MakeSpan(reinterpret_cast<uint8_t*>(ping_id.data()),
-                                           ping_id.size()));
+    id_source_.FillBytes(
+        absl::MakeSpan(reinterpret_cast<uint8_t*>(ping_id.data()), ping_id.size()));
     ping.Clear();
     ping.set_ping_id(ping_id);
     ping.set_day(day_text);
@@ -272,9 +269,8 @@ absl::StatusOr<std::vector<CountRow>> SyntheticPopulation::CountDay(DayNumber da
   absl::Status status = EncodeDay(day, [&](int client, const privacy::EncodedReport& report) {
     CountRow* group = &rows[clients_[client].dimensions_index * (num_pinsets + 1)];
     ++group->reports;
-    const size_t reported = report.pinset_indices.empty()
-                                ? static_cast<size_t>(num_pinsets)
-                                : report.pinset_indices.size();
+    const size_t reported = report.pinset_indices.empty() ? static_cast<size_t>(num_pinsets)
+                                                          : report.pinset_indices.size();
     for (size_t pos = 0; pos < reported; ++pos) {
       const uint32_t pinset =
           report.pinset_indices.empty() ? static_cast<uint32_t>(pos) : report.pinset_indices[pos];

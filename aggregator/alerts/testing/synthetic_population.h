@@ -147,7 +147,7 @@ class SyntheticPopulation {
   std::vector<Client> clients_;
   privacy::SeededRandomSource truth_source_;
   privacy::SeededRandomSource irr_source_;
-  privacy::SeededRandomSource id_source_;  // ping ids only, so ids never shift the truths
+  privacy::SeededRandomSource id_source_;     // ping ids only, so ids never shift the truths
   std::vector<privacy::PinsetState> states_;  // scratch, K entries
 };
 

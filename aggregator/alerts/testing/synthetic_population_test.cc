@@ -50,16 +50,13 @@ TEST(SyntheticPopulationTest, RejectsBadSpecs) {
             absl::StatusCode::kInvalidArgument);  // no organizations
   spec.organizations = DefaultOrganizations(2);
   spec.spikes.push_back({.organization = "Nobody", .day = kDay0, .violation_rate = 0.5});
-  EXPECT_EQ(SyntheticPopulation::Create(spec).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(SyntheticPopulation::Create(spec).status().code(), absl::StatusCode::kInvalidArgument);
   spec.spikes.clear();
   spec.organizations[0].check_fraction = 0;
-  EXPECT_EQ(SyntheticPopulation::Create(spec).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(SyntheticPopulation::Create(spec).status().code(), absl::StatusCode::kInvalidArgument);
   spec.organizations[0].check_fraction = 0.5;
   spec.params.set_q(0.1);  // q < p
-  EXPECT_EQ(SyntheticPopulation::Create(spec).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(SyntheticPopulation::Create(spec).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(SyntheticPopulationTest, TrueRateFollowsChangesAndSpikes) {
@@ -69,7 +66,8 @@ TEST(SyntheticPopulationTest, TrueRateFollowsChangesAndSpikes) {
   spec.params = DefaultParams();
   spec.clients = 1;
   spec.changes.push_back({.organization = "Acorn Bank", .day = kDay0 + 10, .violation_rate = 0.01});
-  spec.changes.push_back({.organization = "Acorn Bank", .day = kDay0 + 20, .violation_rate = 0.005});
+  spec.changes.push_back(
+      {.organization = "Acorn Bank", .day = kDay0 + 20, .violation_rate = 0.005});
   spec.spikes.push_back({.organization = "Acorn Bank", .day = kDay0 + 15, .violation_rate = 0.4});
   auto population = SyntheticPopulation::Create(spec);
   ASSERT_TRUE(population.ok()) << population.status();
@@ -97,21 +95,25 @@ TEST(SyntheticPopulationTest, CountDayMatchesThePings) {
   ASSERT_TRUE(a.ok() && b.ok());
   std::map<std::pair<std::string, int>, std::array<int64_t, 3>> by_hand;  // reports, ones0, ones1
   int pings = 0;
-  ASSERT_TRUE((*a)->ForEachPing(kDay0, [&](const v1::Ping& ping) {
-                  ++pings;
-                  EXPECT_EQ(ping.ping_id().size(), 16u);
-                  EXPECT_EQ(ping.day(), FormatDay(kDay0));
-                  ASSERT_EQ(ping.pinset_indices_size(), 2);
-                  ++by_hand[{ping.dimensions().product(), -1}][0];
-                  for (int pos = 0; pos < 2; ++pos) {
-                    auto& cell = by_hand[{ping.dimensions().product(), ping.pinset_indices(pos)}];
-                    ++cell[0];
-                    for (int k = 0; k < 2; ++k) {
-                      const int j = pos * 2 + k;
-                      if ((static_cast<uint8_t>(ping.bits()[j / 8]) >> (j % 8)) & 1) ++cell[1 + k];
-                    }
+  ASSERT_TRUE(
+      (*a)->ForEachPing(
+              kDay0,
+              [&](const v1::Ping& ping) {
+                ++pings;
+                EXPECT_EQ(ping.ping_id().size(), 16u);
+                EXPECT_EQ(ping.day(), FormatDay(kDay0));
+                ASSERT_EQ(ping.pinset_indices_size(), 2);
+                ++by_hand[{ping.dimensions().product(), -1}][0];
+                for (int pos = 0; pos < 2; ++pos) {
+                  auto& cell = by_hand[{ping.dimensions().product(), ping.pinset_indices(pos)}];
+                  ++cell[0];
+                  for (int k = 0; k < 2; ++k) {
+                    const int j = pos * 2 + k;
+                    if ((static_cast<uint8_t>(ping.bits()[j / 8]) >> (j % 8)) & 1) ++cell[1 + k];
                   }
-                }).ok());
+                }
+              })
+          .ok());
   EXPECT_EQ(pings, 200);
   auto rows = (*b)->CountDay(kDay0);
   ASSERT_TRUE(rows.ok()) << rows.status();
