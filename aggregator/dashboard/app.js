@@ -280,6 +280,7 @@
     const orgEvents = state.events.filter((e) => !e.organization || e.organization === name);
     const orgAlerts = state.alerts.filter((a) => a.organization === name);
     drawOrgChart(org, orgEvents, orgAlerts);
+    renderPrivacy();  // its projected error names the selected organization
 
     const names = org.pinsets.map((p) => p.name);
     if (!names.length) return;

@@ -3,6 +3,7 @@
 #include <map>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "aggregator/http/json.h"
@@ -43,11 +44,18 @@ std::pair<std::string, std::string> Wrap(const google::protobuf::Message& empty)
   return {json.substr(0, json.size() - 2), "]}"};
 }
 
-// PointsJson returns the text inside the brackets of the points array of `series`' JSON.
-std::string PointsJson(const v1::RateSeries& series) {
-  v1::RateSeries header = series;
-  header.clear_points();
-  const std::string prefix = Wrap(header).first;
+// SeriesPrefix returns the JSON of `series` up to the content of its points array:
+// {"key":...,"organization":...,"points":[
+std::string SeriesPrefix(const v1::RateSeries& series) {
+  v1::RateSeries header;
+  header.set_key(series.key());
+  header.set_organization(series.organization());
+  return Wrap(header).first;
+}
+
+// PointsJson returns the text inside the brackets of the points array of `series`' JSON, given
+// its SeriesPrefix.
+std::string PointsJson(const v1::RateSeries& series, const std::string& prefix) {
   const std::string full = ProtoToJson(series);
   // The points field is printed last (field order), so the full text is prefix + points + "]}".
   if (!absl::StartsWith(full, prefix) || !absl::EndsWith(full, "]}")) return std::string();
@@ -58,14 +66,26 @@ std::string PointsJson(const v1::RateSeries& series) {
 std::string FillerJson(DayNumber first, DayNumber last) {
   v1::RateSeries series;
   for (DayNumber day = first; day <= last; ++day) *series.add_points() = NoReports(day);
-  return series.points_size() == 0 ? std::string() : PointsJson(series);
+  return series.points_size() == 0 ? std::string() : PointsJson(series, SeriesPrefix(series));
 }
 
-std::shared_ptr<const RatesCache::Part> MakePart(v1::RatesResponse response) {
+// MakePart renders `response`'s series. Prefixes of series that `known` (may be null) already
+// rendered are reused: the prefix depends only on the key and organization.
+std::shared_ptr<const RatesCache::Part> MakePart(v1::RatesResponse response,
+                                                 const RatesCache::Part* known) {
+  absl::flat_hash_map<absl::string_view, const std::string*> known_prefix;
+  if (known != nullptr) {
+    for (int i = 0; i < known->response.series_size(); ++i) {
+      known_prefix[known->response.series(i).key()] = &known->series_prefix[i];
+    }
+  }
   auto part = std::make_shared<RatesCache::Part>();
   part->points_json.reserve(response.series_size());
+  part->series_prefix.reserve(response.series_size());
   for (const v1::RateSeries& series : response.series()) {
-    part->points_json.push_back(PointsJson(series));
+    auto it = known_prefix.find(series.key());
+    part->series_prefix.push_back(it != known_prefix.end() ? *it->second : SeriesPrefix(series));
+    part->points_json.push_back(PointsJson(series, part->series_prefix.back()));
   }
   part->response = std::move(response);
   return part;
@@ -88,13 +108,18 @@ int64_t RatesCache::misses() const {
 
 absl::StatusOr<std::shared_ptr<const RatesCache::Part>> RatesCache::Closed(
     const v1::RatesRequest& request) {
-  // Deterministic serialization makes equal requests equal keys.
+  // Deterministic serialization makes equal requests equal keys; an empty filter message means
+  // the same as none.
   std::string key;
   {
+    v1::RatesRequest normalized = request;
+    if (normalized.has_filter() && normalized.filter().ByteSizeLong() == 0) {
+      normalized.clear_filter();
+    }
     google::protobuf::io::StringOutputStream stream(&key);
     google::protobuf::io::CodedOutputStream coded(&stream);
     coded.SetSerializationDeterministic(true);
-    request.SerializeToCodedStream(&coded);
+    normalized.SerializeToCodedStream(&coded);
   }
   const absl::Time now = options_.now();
   {
@@ -109,7 +134,7 @@ absl::StatusOr<std::shared_ptr<const RatesCache::Part>> RatesCache::Closed(
   }
   absl::StatusOr<v1::RatesResponse> fresh = inner_(request);
   if (!fresh.ok()) return fresh.status();
-  std::shared_ptr<const Part> part = MakePart(*std::move(fresh));
+  std::shared_ptr<const Part> part = MakePart(*std::move(fresh), nullptr);
   absl::MutexLock lock(&mu_);
   auto it = entries_.find(key);
   if (it != entries_.end()) {
@@ -150,7 +175,7 @@ absl::StatusOr<RatesCache::Split> RatesCache::SplitAndFetch(const v1::RatesReque
     open_request.set_from_day(FormatDay(split.closed_to + 1));
     absl::StatusOr<v1::RatesResponse> open = inner_(open_request);
     if (!open.ok()) return open.status();
-    split.open = MakePart(*std::move(open));
+    split.open = MakePart(*std::move(open), split.closed.get());
   }
   return split;
 }
@@ -189,54 +214,65 @@ absl::StatusOr<std::string> RatesCache::RatesJson(const v1::RatesRequest& reques
   }
   if (!split.ok()) return split.status();
 
-  // (series, index in its part) per key, from both parts.
+  // The pieces of each series, by key, from both parts.
   struct Pieces {
-    const v1::RateSeries* closed = nullptr;
+    const std::string* prefix = nullptr;
     const std::string* closed_json = nullptr;
-    const v1::RateSeries* open = nullptr;
     const std::string* open_json = nullptr;
   };
-  std::map<std::string, Pieces> by_key;
+  std::map<absl::string_view, Pieces> by_key;
   const Part& closed = *split->closed;
   for (int i = 0; i < closed.response.series_size(); ++i) {
     Pieces& p = by_key[closed.response.series(i).key()];
-    p.closed = &closed.response.series(i);
+    p.prefix = &closed.series_prefix[i];
     p.closed_json = &closed.points_json[i];
   }
   if (split->open != nullptr) {
     const Part& open = *split->open;
     for (int i = 0; i < open.response.series_size(); ++i) {
       Pieces& p = by_key[open.response.series(i).key()];
-      p.open = &open.response.series(i);
+      if (p.prefix == nullptr) p.prefix = &open.series_prefix[i];
       p.open_json = &open.points_json[i];
     }
   }
-  const std::pair<std::string, std::string> response_wrap = Wrap(v1::RatesResponse());
-  std::string out = response_wrap.first;
-  out.reserve(closed.points_json.empty() ? 64 : 2 * closed.points_json[0].size() * by_key.size());
+  static const std::pair<std::string, std::string>* const response_wrap =
+      new std::pair<std::string, std::string>(Wrap(v1::RatesResponse()));
+  std::string out = response_wrap->first;
+  size_t size = out.size() + response_wrap->second.size();
+  for (const auto& [key, p] : by_key) {
+    size += p.prefix->size() + 4 + (p.closed_json != nullptr ? p.closed_json->size() : 0) +
+            (p.open_json != nullptr ? p.open_json->size() : 0);
+  }
+  out.reserve(size + size / 8);  // room for "no reports" fillers
+  // Fillers for a series missing from one part, rendered at most once per request.
+  std::string closed_filler, open_filler;
+  bool have_closed_filler = false, have_open_filler = false;
   bool first_series = true;
   for (const auto& [key, p] : by_key) {
-    const v1::RateSeries* any = p.closed != nullptr ? p.closed : p.open;
-    v1::RateSeries header;
-    header.set_key(key);
-    header.set_organization(any->organization());
-    const std::pair<std::string, std::string> series_wrap = Wrap(header);
     if (!first_series) out.push_back(',');
     first_series = false;
-    out += series_wrap.first;
+    out += *p.prefix;
     // Closed days, then open days; a part without the series contributes "no reports" points.
-    std::string closed_points =
-        p.closed_json != nullptr ? *p.closed_json : FillerJson(split->from, split->closed_to);
-    out += closed_points;
-    if (split->closed_to < split->to) {
-      std::string open_points =
-          p.open_json != nullptr ? *p.open_json : FillerJson(split->closed_to + 1, split->to);
-      if (!closed_points.empty() && !open_points.empty()) out.push_back(',');
-      out += open_points;
+    const std::string* closed_points = p.closed_json;
+    if (closed_points == nullptr) {
+      if (!have_closed_filler) closed_filler = FillerJson(split->from, split->closed_to);
+      have_closed_filler = true;
+      closed_points = &closed_filler;
     }
-    out += series_wrap.second;
+    out += *closed_points;
+    if (split->closed_to < split->to) {
+      const std::string* open_points = p.open_json;
+      if (open_points == nullptr) {
+        if (!have_open_filler) open_filler = FillerJson(split->closed_to + 1, split->to);
+        have_open_filler = true;
+        open_points = &open_filler;
+      }
+      if (!closed_points->empty() && !open_points->empty()) out.push_back(',');
+      out += *open_points;
+    }
+    out += "]}";
   }
-  out += response_wrap.second;
+  out += response_wrap->second;
   return out;
 }
 

@@ -64,6 +64,8 @@ class RatesCache {
   struct Part {
     v1::RatesResponse response;
     std::vector<std::string> points_json;
+    // Per series, its JSON up to the points' content: {"key":...,"organization":...,"points":[
+    std::vector<std::string> series_prefix;
   };
 
   RatesCache(RatesFn inner, RatesCacheOptions options);

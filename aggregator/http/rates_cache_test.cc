@@ -91,9 +91,12 @@ TEST_F(RatesCacheTest, SplitsAtTheLastClosedDayAndJoinsLikeTheDecoder) {
   EXPECT_EQ(joined->series(1).points_size(), 365);
   EXPECT_EQ(joined->series(1).points(0).insufficient_reason(), "no reports");
 
-  // Again: the closed part is a hit, the open part is decoded afresh.
+  // Again (with an empty filter, which means no filter): the closed part is a hit, the open part
+  // is decoded afresh.
   decoder_.requests.clear();
-  ASSERT_TRUE(cache.Rates(request).ok());
+  v1::RatesRequest same = request;
+  same.mutable_filter()->set_product("");
+  ASSERT_TRUE(cache.Rates(same).ok());
   ASSERT_EQ(decoder_.requests.size(), 1u);
   EXPECT_EQ(decoder_.requests[0].from_day(), FormatDay(kToday - 7));
   EXPECT_EQ(cache.hits(), 1);

@@ -107,6 +107,8 @@ try {
   await alert.click();
   await page.waitForFunction((org) => document.getElementById('org-title').textContent === org, spikeOrg);
   await page.locator('#advisor li[data-verdict]').first().waitFor();
+  assert.match(await page.textContent('#privacy'), new RegExp(`${spikeOrg} \\d`),
+    'the privacy panel projects the selected organization');
   await page.locator('#orgs-panel .table-scroll').evaluate((el) => { el.scrollTop = 0; });
   await page.waitForTimeout(300);
   await page.screenshot({ path: screenshot, fullPage: true });
