@@ -249,6 +249,25 @@ struct IdKey {
   }
 };
 
+
+// ReadIdBodyRows collects the rows of a prepared `SELECT id, body ...` whose body is a serialized
+// `Message` carrying its row id in `id`, as rollout events and audit records are stored.
+template <typename Message>
+absl::StatusOr<std::vector<Message>> ReadIdBodyRows(Statement& st, absl::string_view what) {
+  std::vector<Message> out;
+  for (;;) {
+    ASSIGN_OR_RETURN(int rc, st.Step());
+    if (rc != SQLITE_ROW) break;
+    Message& m = out.emplace_back();
+    absl::string_view body = st.Blob(1);
+    if (!m.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+      return absl::DataLossError(absl::StrCat("stored ", what, " does not parse"));
+    }
+    m.set_id(static_cast<uint64_t>(st.Int(0)));
+  }
+  return out;
+}
+
 }  // namespace
 
 // A connection with its own dictionaries and prepared statements. The writer and the reader each
@@ -1101,18 +1120,7 @@ absl::StatusOr<std::vector<v1::RolloutEvent>> SqliteStore::ListEvents(const Even
   st.BindText(1, filter.from_day);
   st.BindText(2, filter.to_day);
   st.BindText(3, filter.organization);
-  std::vector<v1::RolloutEvent> out;
-  for (;;) {
-    ASSIGN_OR_RETURN(int rc, st.Step());
-    if (rc != SQLITE_ROW) break;
-    v1::RolloutEvent& e = out.emplace_back();
-    absl::string_view body = st.Blob(1);
-    if (!e.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
-      return absl::DataLossError("stored rollout event does not parse");
-    }
-    e.set_id(static_cast<uint64_t>(st.Int(0)));
-  }
-  return out;
+  return ReadIdBodyRows<v1::RolloutEvent>(st, "rollout event");
 }
 
 absl::StatusOr<v1::AuditRecord> SqliteStore::AddAudit(const v1::AuditRecord& record) {
@@ -1139,18 +1147,7 @@ absl::StatusOr<std::vector<v1::AuditRecord>> SqliteStore::ListAudit(uint32_t lim
   RETURN_IF_ERROR(
       st.Prepare(m.reader_.db, "SELECT id, body FROM audit_log ORDER BY id DESC LIMIT ?1"));
   st.BindInt(1, limit == 0 ? -1 : static_cast<int64_t>(limit));
-  std::vector<v1::AuditRecord> out;
-  for (;;) {
-    ASSIGN_OR_RETURN(int rc, st.Step());
-    if (rc != SQLITE_ROW) break;
-    v1::AuditRecord& r = out.emplace_back();
-    absl::string_view body = st.Blob(1);
-    if (!r.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
-      return absl::DataLossError("stored audit record does not parse");
-    }
-    r.set_id(static_cast<uint64_t>(st.Int(0)));
-  }
-  return out;
+  return ReadIdBodyRows<v1::AuditRecord>(st, "audit record");
 }
 
 }  // namespace pinning::aggregator
