@@ -111,35 +111,6 @@ class Aggregatord {
   int starts_ = 0;
 };
 
-std::unique_ptr<grpc::ClientContext> ContextWithDeadline(absl::Duration timeout) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  return context;
-}
-
-absl::StatusOr<std::vector<v1::Ping>> MakePings(const std::shared_ptr<grpc::Channel>& channel,
-                                                int count, uint64_t seed) {
-  v1::GetParamsResponse params;
-  auto context = ContextWithDeadline(absl::Seconds(10));
-  grpc::Status status =
-      v1::Params::NewStub(channel)->Get(context.get(), v1::GetParamsRequest(), &params);
-  if (!status.ok()) return absl::UnavailableError(status.error_message());
-  absl::StatusOr<PingMaker> maker = PingMaker::Create(params.current(), TestEnv::kNumPinsets, seed);
-  if (!maker.ok()) return maker.status();
-  std::vector<v1::Ping> pings;
-  const std::string today = Today();
-  for (int i = 0; i < count; ++i) {
-    std::vector<PinsetState> states(TestEnv::kNumPinsets);
-    for (int k = 0; k < TestEnv::kNumPinsets; ++k) {
-      states[k] = static_cast<PinsetState>((i + k) % 3);
-    }
-    absl::StatusOr<v1::Ping> ping = maker->Make(states, today);
-    if (!ping.ok()) return ping.status();
-    pings.push_back(*std::move(ping));
-  }
-  return pings;
-}
-
 // Submitters send pings[i] for i in their share until each is acknowledged, following the channel
 // the test points them at.
 class Submitters {
@@ -276,7 +247,7 @@ TEST(CrashTest, AcknowledgedPingsSurviveSigkillAndAreCountedExactlyOnce) {
             std::string::npos)
       << (*server)->stdout_text();
 
-  absl::StatusOr<std::vector<v1::Ping>> pings = MakePings((*server)->Channel(), kPings, 42);
+  absl::StatusOr<std::vector<v1::Ping>> pings = MakePings((*server)->Channel(), kPings, 42, 1);
   ASSERT_TRUE(pings.ok()) << pings.status();
 
   Submitters submitters(&*pings, (*server)->Channel());
@@ -322,7 +293,7 @@ TEST(CrashTest, SigtermDrainsInFlightPingsAndExitsZero) {
   absl::StatusOr<std::unique_ptr<Aggregatord>> server = Aggregatord::Create();
   ASSERT_TRUE(server.ok()) << server.status();
   ASSERT_TRUE((*server)->Start().ok());
-  absl::StatusOr<std::vector<v1::Ping>> pings = MakePings((*server)->Channel(), kPings, 43);
+  absl::StatusOr<std::vector<v1::Ping>> pings = MakePings((*server)->Channel(), kPings, 43, 1);
   ASSERT_TRUE(pings.ok()) << pings.status();
 
   Submitters submitters(&*pings, (*server)->Channel());

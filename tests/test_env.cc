@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "privacy/encoder.h"
 #include "privacy/params.h"
+#include "proto/params.grpc.pb.h"
 
 namespace pinning::tests {
 namespace {
@@ -241,6 +242,35 @@ absl::StatusOr<CountSnapshot> SnapshotCounts(aggregator::CountStore& store) {
   });
   if (!s.ok()) return s;
   return snapshot;
+}
+
+std::unique_ptr<grpc::ClientContext> ContextWithDeadline(absl::Duration timeout) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  return context;
+}
+
+absl::StatusOr<std::vector<v1::Ping>> MakePings(const std::shared_ptr<grpc::Channel>& channel,
+                                                int count, uint64_t seed, int state_stride) {
+  v1::GetParamsResponse params;
+  auto context = ContextWithDeadline(absl::Seconds(10));
+  grpc::Status status =
+      v1::Params::NewStub(channel)->Get(context.get(), v1::GetParamsRequest(), &params);
+  if (!status.ok()) return absl::UnavailableError(status.error_message());
+  absl::StatusOr<PingMaker> maker = PingMaker::Create(params.current(), TestEnv::kNumPinsets, seed);
+  if (!maker.ok()) return maker.status();
+  std::vector<v1::Ping> pings;
+  const std::string today = Today();
+  for (int i = 0; i < count; ++i) {
+    std::vector<privacy::PinsetState> states(TestEnv::kNumPinsets);
+    for (int k = 0; k < TestEnv::kNumPinsets; ++k) {
+      states[k] = static_cast<privacy::PinsetState>((i * state_stride + k) % 3);
+    }
+    absl::StatusOr<v1::Ping> ping = maker->Make(states, today);
+    if (!ping.ok()) return ping.status();
+    pings.push_back(*std::move(ping));
+  }
+  return pings;
 }
 
 }  // namespace pinning::tests

@@ -135,6 +135,15 @@ class PingMaker {
   std::unique_ptr<privacy::SeededRandomSource> rng_;
 };
 
+// ContextWithDeadline returns a client context whose deadline is `timeout` from now.
+std::unique_ptr<grpc::ClientContext> ContextWithDeadline(absl::Duration timeout);
+
+// MakePings fetches the current params over `channel` (Params.Get) and encodes `count` pings for
+// today with PingMaker(seed); ping i has pinset k in state (i * state_stride + k) % 3, so all three
+// states occur.
+absl::StatusOr<std::vector<v1::Ping>> MakePings(const std::shared_ptr<grpc::Channel>& channel,
+                                                int count, uint64_t seed, int state_stride);
+
 // SubmitFor wraps a ping in a SubmitRequest.
 v1::SubmitRequest SubmitFor(const v1::Ping& ping);
 

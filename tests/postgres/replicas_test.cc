@@ -50,12 +50,6 @@ constexpr int kReplicas = 3;
 constexpr int kSubmitters = 12;
 constexpr char kSchema[] = "replicas";
 
-std::unique_ptr<grpc::ClientContext> ContextWithDeadline(absl::Duration timeout) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  return context;
-}
-
 // Cluster: one PostgreSQL server and kReplicas aggregatord processes sharing its database.
 class Cluster {
  public:
@@ -151,29 +145,6 @@ class Cluster {
   std::vector<std::unique_ptr<Subprocess>> processes_;
   std::vector<std::string> addresses_;
 };
-
-absl::StatusOr<std::vector<v1::Ping>> MakePings(const std::shared_ptr<grpc::Channel>& channel,
-                                                int count, uint64_t seed) {
-  v1::GetParamsResponse params;
-  auto context = ContextWithDeadline(absl::Seconds(10));
-  grpc::Status status =
-      v1::Params::NewStub(channel)->Get(context.get(), v1::GetParamsRequest(), &params);
-  if (!status.ok()) return absl::UnavailableError(status.error_message());
-  absl::StatusOr<PingMaker> maker = PingMaker::Create(params.current(), TestEnv::kNumPinsets, seed);
-  if (!maker.ok()) return maker.status();
-  std::vector<v1::Ping> pings;
-  const std::string today = Today();
-  for (int i = 0; i < count; ++i) {
-    std::vector<PinsetState> states(TestEnv::kNumPinsets);
-    for (int k = 0; k < TestEnv::kNumPinsets; ++k) {
-      states[k] = static_cast<PinsetState>((i * 7 + k) % 3);
-    }
-    absl::StatusOr<v1::Ping> ping = maker->Make(states, today);
-    if (!ping.ok()) return ping.status();
-    pings.push_back(*std::move(ping));
-  }
-  return pings;
-}
 
 // Load sends every ping until acknowledged, as described in the file comment.
 class Load {
@@ -340,7 +311,7 @@ void ExpectAllDuplicates(Cluster& cluster, const std::vector<v1::Ping>& pings, i
 TEST(ReplicasTest, ConcurrentReplicasCountEveryAcknowledgedPingOnce) {
   absl::StatusOr<std::unique_ptr<Cluster>> cluster = Cluster::Start();
   ASSERT_TRUE(cluster.ok()) << cluster.status();
-  absl::StatusOr<std::vector<v1::Ping>> pings = MakePings((*cluster)->Channel(0), 2400, 11);
+  absl::StatusOr<std::vector<v1::Ping>> pings = MakePings((*cluster)->Channel(0), 2400, 11, 7);
   ASSERT_TRUE(pings.ok()) << pings.status();
   Load load(**cluster, *pings);
   load.Start();
@@ -399,7 +370,7 @@ TEST(ReplicasTest, ConcurrentPublicationsGetDistinctVersions) {
     }
     EXPECT_EQ(current, 4u) << "replica " << r;
   }
-  absl::StatusOr<std::vector<v1::Ping>> pings = MakePings((*cluster)->Channel(2), 30, 13);
+  absl::StatusOr<std::vector<v1::Ping>> pings = MakePings((*cluster)->Channel(2), 30, 13, 7);
   ASSERT_TRUE(pings.ok()) << pings.status();
   for (size_t i = 0; i < pings->size(); ++i) {
     ASSERT_EQ((*pings)[i].params_version(), 4u);
@@ -415,7 +386,7 @@ TEST(ReplicasTest, DatabaseRestartsUnderLoadLoseNothingAcknowledged) {
   absl::StatusOr<std::unique_ptr<Cluster>> cluster = Cluster::Start();
   ASSERT_TRUE(cluster.ok()) << cluster.status();
   constexpr int kPings = 3000;
-  absl::StatusOr<std::vector<v1::Ping>> pings = MakePings((*cluster)->Channel(0), kPings, 12);
+  absl::StatusOr<std::vector<v1::Ping>> pings = MakePings((*cluster)->Channel(0), kPings, 12, 7);
   ASSERT_TRUE(pings.ok()) << pings.status();
   Load load(**cluster, *pings);
   load.Start();
