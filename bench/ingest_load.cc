@@ -69,6 +69,9 @@ ABSL_FLAG(int64_t, submit_pings, 200000, "Submit phase: stop after this many pin
 ABSL_FLAG(int64_t, batch_pings, 2000000, "SubmitBatch phase: stop after this many pings");
 ABSL_FLAG(int, duration_s, 30, "each phase stops after this many seconds at most");
 ABSL_FLAG(int, stream_pings, 5000, "SubmitBatch: pings per stream");
+ABSL_FLAG(int, repetitions, 1,
+          "measure each phase this many times, alternating (a) and (b), and print the median "
+          "ratio");
 ABSL_FLAG(std::string, phases, "submit,batch", "phases to run: submit, batch or both");
 ABSL_FLAG(std::string, servers, "bare,aggregator",
           "which in-process servers to load: bare, aggregator or both (for profiling one)");
@@ -78,6 +81,8 @@ ABSL_FLAG(std::string, target, "",
 ABSL_FLAG(int64_t, rss_pings, 0, "if > 0: stream this many pings into an aggregatord child "
                                  "process and report its RSS");
 ABSL_FLAG(std::string, aggregatord, "", "aggregatord binary for --rss_pings (default: runfiles)");
+ABSL_FLAG(int, commit_max_wait_us, -1,
+          "aggregator's group-commit max wait in microseconds (default: the server's default)");
 ABSL_FLAG(std::string, work_dir, "",
           "scratch directory, kept (default: a fresh one under /tmp, deleted at the end)");
 
@@ -445,10 +450,20 @@ void PrintCommitStats(const std::string& metrics) {
   const double commits = value("pinning_ingest_commit_batch_size_count");
   if (commits == 0) return;
   std::cout << absl::StrFormat(
-      "    server: %.0f commits, %.0f pings per commit, %.2f ms per commit (CommitBatch)\n",
+      "    server since start: %.0f commits, %.0f pings per commit, %.2f ms per commit "
+      "(CommitBatch)\n",
       commits, value("pinning_ingest_commit_batch_size_sum") / commits,
       1e3 * value("pinning_ingest_commit_latency_seconds_sum") /
           std::max(1.0, value("pinning_ingest_commit_latency_seconds_count")));
+}
+
+// PrintMedian prints the median and the spread of per-repetition ratios b/a.
+void PrintMedian(const std::string& phase, std::vector<double> ratios) {
+  std::sort(ratios.begin(), ratios.end());
+  const size_t n = ratios.size();
+  const double median = n % 2 == 1 ? ratios[n / 2] : (ratios[n / 2 - 1] + ratios[n / 2]) / 2;
+  std::cout << absl::StrFormat("%s ratio b/a over %d repetitions: median %.3f (min %.3f, max %.3f)\n",
+                               phase, n, median, ratios.front(), ratios.back());
 }
 
 void Print(const PhaseResult& r, const char* latency_unit) {
@@ -505,6 +520,9 @@ aggregator::ServerOptions BenchServerOptions(const Workspace& ws, const std::str
   options.initial_catalog_file = ws.catalog_file;
   options.initial_params_file = ws.params_file;
   // The benchmark's parameters report all K pinsets; this run is about throughput.
+  if (const int wait_us = absl::GetFlag(FLAGS_commit_max_wait_us); wait_us >= 0) {
+    options.commit_max_wait = absl::Microseconds(wait_us);
+  }
   options.max_epsilon_one = 1000;
   options.max_epsilon_inf = 1000;
   return options;
@@ -709,45 +727,58 @@ int Run(const Workspace& workspace, const char* argv0) {
   const bool run_bare = servers.find("bare") != std::string::npos;
   const bool run_real = servers.find("aggregator") != std::string::npos;
   int64_t errors = 0;
+  const int repetitions = std::max(1, absl::GetFlag(FLAGS_repetitions));
   if (do_submit) {
     const int64_t n = absl::GetFlag(FLAGS_submit_pings);
-    PhaseResult a, b;
     // Warm-up of each server (connections, SQLite pages), not measured.
-    if (run_bare) {
-      RunSubmit("warm-up", bare_target, source, 2000, max_time);
-      a = RunSubmit("(a) bare gRPC Submit", bare_target, source, n, max_time);
-      Print(a, "call");
+    if (run_bare) RunSubmit("warm-up", bare_target, source, 2000, max_time);
+    if (run_real) RunSubmit("warm-up", real_target, source, 2000, max_time);
+    std::vector<double> ratios;
+    for (int rep = 0; rep < repetitions; ++rep) {
+      PhaseResult a, b;
+      // Alternate the order (a b, b a, ...) so that drift in machine load hits both alike.
+      for (const bool real : {rep % 2 == 1, rep % 2 == 0}) {
+        if (real && run_real) {
+          b = RunSubmit("(b) aggregator Submit (durable)", real_target, source, n, max_time);
+          Print(b, "call");
+          errors += b.errors;
+        } else if (!real && run_bare) {
+          a = RunSubmit("(a) bare gRPC Submit", bare_target, source, n, max_time);
+          Print(a, "call");
+        }
+      }
+      if (run_bare && run_real) {
+        ratios.push_back(b.rate() / a.rate());
+        std::cout << absl::StrFormat("Submit ratio b/a: %.3f (target >= 0.7)\n", ratios.back());
+      }
     }
-    if (run_real) {
-      RunSubmit("warm-up", real_target, source, 2000, max_time);
-      b = RunSubmit("(b) aggregator Submit (durable)", real_target, source, n, max_time);
-      Print(b, "call");
-      PrintCommitStats((*server)->MetricsText());
-      errors += b.errors;
-    }
-    if (run_bare && run_real) {
-      std::cout << absl::StrFormat("Submit ratio b/a: %.3f (target >= 0.7)\n",
-                                   b.rate() / a.rate());
-    }
+    if (run_real) PrintCommitStats((*server)->MetricsText());
+    if (ratios.size() > 1) PrintMedian("Submit", ratios);
   }
   if (do_batch) {
     const int64_t n = absl::GetFlag(FLAGS_batch_pings);
-    PhaseResult a, b;
-    if (run_bare) {
-      a = RunBatch("(a) bare gRPC SubmitBatch", bare_target, source, n, max_time);
-      Print(a, "stream");
+    std::vector<double> ratios;
+    for (int rep = 0; rep < repetitions; ++rep) {
+      PhaseResult a, b;
+      for (const bool real : {rep % 2 == 1, rep % 2 == 0}) {
+        if (real && run_real) {
+          b = RunBatch("(b) aggregator SubmitBatch (durable)", real_target, source, n, max_time);
+          Print(b, "stream");
+          errors += b.errors;
+        } else if (!real && run_bare) {
+          a = RunBatch("(a) bare gRPC SubmitBatch", bare_target, source, n, max_time);
+          Print(a, "stream");
+        }
+      }
+      if (run_bare && run_real) {
+        ratios.push_back(b.rate() / a.rate());
+        std::cout << absl::StrFormat(
+            "SubmitBatch ratio b/a: %.3f; aggregator %.0f pings/s (target >= 100000)\n",
+            ratios.back(), b.rate());
+      }
     }
-    if (run_real) {
-      b = RunBatch("(b) aggregator SubmitBatch (durable)", real_target, source, n, max_time);
-      Print(b, "stream");
-      PrintCommitStats((*server)->MetricsText());
-      errors += b.errors;
-    }
-    if (run_bare && run_real) {
-      std::cout << absl::StrFormat(
-          "SubmitBatch ratio b/a: %.3f; aggregator %.0f pings/s (target >= 100000)\n",
-          b.rate() / a.rate(), b.rate());
-    }
+    if (run_real) PrintCommitStats((*server)->MetricsText());
+    if (ratios.size() > 1) PrintMedian("SubmitBatch", ratios);
   }
   (*server)->Shutdown();
   bare_server->Shutdown();

@@ -19,6 +19,7 @@ absl::StatusOr<std::unique_ptr<GroupCommitter>> GroupCommitter::Start(
   if (options.queue_capacity < 1) return absl::InvalidArgumentError("queue_capacity < 1");
   if (options.max_wait < absl::ZeroDuration()) return absl::InvalidArgumentError("max_wait < 0");
   if (options.retry_after_ms < 0) return absl::InvalidArgumentError("retry_after_ms < 0");
+  if (options.callback_tasks < 1) return absl::InvalidArgumentError("callback_tasks < 1");
   if (options.prune_interval < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("prune_interval < 0");
   }
@@ -157,21 +158,45 @@ void GroupCommitter::CommitItems(std::vector<Item>& items) {
   commit_latency_->Observe(absl::ToDoubleSeconds(absl::Now() - start));
   commits_->Increment();
   batch_size_->Observe(static_cast<double>(items.size()));
+  // The callbacks and their outcomes, shared by the batch's callback tasks.
+  struct Delivery {
+    std::vector<CommitCallback> callbacks;
+    std::vector<absl::StatusOr<CommitOutcome>> outcomes;
+  };
+  auto delivery = std::make_shared<Delivery>();
+  delivery->callbacks.reserve(items.size());
+  for (Item& item : items) delivery->callbacks.push_back(std::move(item.done));
   if (status.ok()) {
     int64_t counted = 0;
     for (CommitOutcome o : outcomes_) counted += o == CommitOutcome::kCounted;
     accepted_->Increment(counted);
     duplicates_->Increment(static_cast<int64_t>(items.size()) - counted);
-    for (size_t i = 0; i < items.size(); ++i) items[i].done(outcomes_[i]);
-    return;
+    delivery->outcomes.assign(outcomes_.begin(), outcomes_.end());
+  } else {
+    // Nothing of the batch was stored: acknowledge nothing; clients retry.
+    commit_failures_->Increment();
+    rejected_->Increment(kReasonStorageUnavailable, static_cast<int64_t>(items.size()));
+    delivery->outcomes.assign(
+        items.size(),
+        MakeRejection(absl::StatusCode::kUnavailable, kReasonStorageUnavailable,
+                      absl::StrCat("counts could not be stored, retry: ", status.message())));
   }
-  // Nothing of the batch was stored: acknowledge nothing; clients retry.
-  commit_failures_->Increment();
-  rejected_->Increment(kReasonStorageUnavailable, static_cast<int64_t>(items.size()));
-  const absl::Status failure =
-      MakeRejection(absl::StatusCode::kUnavailable, kReasonStorageUnavailable,
-                    absl::StrCat("counts could not be stored, retry: ", status.message()));
-  for (Item& item : items) item.done(failure);
+  // Task t runs callbacks t, t + tasks, t + 2 tasks, ...
+  const size_t n = items.size();
+  const size_t tasks = std::min(n, static_cast<size_t>(options_.callback_tasks));
+  for (size_t t = 0; t < tasks; ++t) {
+    Deliver([delivery, t, tasks, n]() {
+      for (size_t i = t; i < n; i += tasks) delivery->callbacks[i](std::move(delivery->outcomes[i]));
+    });
+  }
+}
+
+void GroupCommitter::Deliver(absl::AnyInvocable<void() &&> callbacks) {
+  if (options_.callback_executor) {
+    options_.callback_executor(std::move(callbacks));
+  } else {
+    std::move(callbacks)();
+  }
 }
 
 void GroupCommitter::MaybePrune() {

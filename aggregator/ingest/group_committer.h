@@ -28,9 +28,15 @@
 // pinning_ingest_queue_depth (gauge), pinning_ingest_commits_total,
 // pinning_ingest_commit_failures_total, pinning_ingest_pruned_ids_total.
 //
-// Thread safety: Submit may be called from any number of threads. Callbacks run on the committer
-// thread: they must be quick and must not block (e.g. finish a gRPC reactor) and must not call
-// Shutdown.
+// Callbacks: after each commit the committer hands the batch's callbacks, split into
+// `callback_tasks` tasks, to `callback_executor` (e.g. a WorkPool with that many threads), and goes
+// straight back to committing; without an executor they run on the committer thread. Either way
+// they must be quick, must not block (e.g. finish a gRPC reactor) and must not call Shutdown.
+// Finishing a gRPC call costs ~10 us in gRPC's send path, so with ~100 calls per commit the
+// executor keeps milliseconds per batch off the commit path, and parallel tasks cut the time the
+// batch's last client waits.
+//
+// Thread safety: Submit may be called from any number of threads.
 #ifndef AGGREGATOR_INGEST_GROUP_COMMITTER_H_
 #define AGGREGATOR_INGEST_GROUP_COMMITTER_H_
 
@@ -69,6 +75,11 @@ struct GroupCommitterOptions {
   absl::Duration prune_interval = absl::Hours(1);
   // Clock, for pruning; tests inject one.
   std::function<absl::Time()> now = [] { return absl::Now(); };
+  // Runs the callbacks of each committed batch, `callback_tasks` tasks per batch; empty: on the
+  // committer thread. It must run every task it is given, also during and after Shutdown (a
+  // WorkPool runs tasks inline once stopped), or callers wait forever.
+  std::function<void(absl::AnyInvocable<void() &&>)> callback_executor;
+  int callback_tasks = 1;
 };
 
 // CommitCallback receives kCounted / kDuplicate once the ping is durable, or an error
@@ -113,6 +124,8 @@ class GroupCommitter {
   // drained.
   bool NextBatch(std::vector<Item>& batch) ABSL_LOCKS_EXCLUDED(mu_);
   void CommitItems(std::vector<Item>& items);
+  // Runs `callbacks` on the callback executor, or here without one.
+  void Deliver(absl::AnyInvocable<void() &&> callbacks);
   void MaybePrune();
   bool HasWorkOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return !queue_.empty() || stopping_;

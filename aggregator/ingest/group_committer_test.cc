@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <future>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -330,6 +331,102 @@ TEST_F(GroupCommitterTest, ShutdownDrainsQueueAndRefusesNewPings) {
   committer->Shutdown();  // idempotent
 }
 
+// Holds the tasks the committer hands to its callback executor, to run them when the test says.
+struct HeldTasks {
+  absl::Mutex mu;
+  std::vector<absl::AnyInvocable<void() &&>> tasks ABSL_GUARDED_BY(mu);
+  std::function<void(absl::AnyInvocable<void() &&>)> Executor() {
+    return [this](absl::AnyInvocable<void() &&> task) {
+      absl::MutexLock lock(&mu);
+      tasks.push_back(std::move(task));
+    };
+  }
+  // Waits until `n` tasks were handed over (or 20 s passed) and takes them.
+  std::vector<absl::AnyInvocable<void() &&>> Take(size_t n) {
+    absl::MutexLock lock(&mu);
+    auto enough = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return tasks.size() >= n; };
+    mu.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(20));
+    return std::move(tasks);
+  }
+};
+
+TEST_F(GroupCommitterTest, CallbacksRunOnTheExecutorSplitIntoTasks) {
+  HeldTasks held;
+  options_.max_batch_pings = 10;
+  options_.max_wait = absl::Seconds(5);  // the batch is committed when full
+  options_.callback_executor = held.Executor();
+  options_.callback_tasks = 3;
+  auto committer = Start();
+  ASSERT_NE(committer, nullptr);
+  // Pings 0..4 (and 100..104, to fill the batch) are counted first, so the batch of 0..9 below
+  // mixes duplicates and new pings.
+  Results first;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(committer->Submit(MakePing(i), kInfo, first.Callback()).ok());
+    ASSERT_TRUE(committer->Submit(MakePing(100 + i), kInfo, first.Callback()).ok());
+  }
+  for (auto& task : held.Take(3)) std::move(task)();
+  ASSERT_EQ(first.Wait(10).size(), 10u);
+
+  absl::Mutex mu;
+  std::map<int, absl::StatusOr<CommitOutcome>> by_ping;
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(committer
+                    ->Submit(MakePing(i), kInfo,
+                             [&, i](absl::StatusOr<CommitOutcome> outcome) {
+                               absl::MutexLock lock(&mu);
+                               EXPECT_TRUE(by_ping.emplace(i, std::move(outcome)).second)
+                                   << "callback of ping " << i << " ran twice";
+                             })
+                    .ok());
+  }
+  std::vector<absl::AnyInvocable<void() &&>> tasks = held.Take(3);
+  ASSERT_EQ(tasks.size(), 3u);  // one batch of 10 callbacks, in 3 tasks
+  // The batch is durable before any of its callbacks runs.
+  EXPECT_EQ(StoredPings(), 15);
+  {
+    absl::MutexLock lock(&mu);
+    EXPECT_TRUE(by_ping.empty());
+  }
+  // Tasks may run in any order and on any thread.
+  std::thread other([&] { std::move(tasks[2])(); });
+  other.join();
+  std::move(tasks[0])();
+  std::move(tasks[1])();
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(by_ping.size(), 10u);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(by_ping[i].ok()) << by_ping[i].status();
+    EXPECT_EQ(*by_ping[i], i < 5 ? CommitOutcome::kDuplicate : CommitOutcome::kCounted)
+        << "ping " << i;
+  }
+}
+
+TEST_F(GroupCommitterTest, StorageFailureReachesEveryCallbackThroughTheExecutor) {
+  HeldTasks held;
+  store_->fail_ = true;
+  options_.max_batch_pings = 5;
+  options_.max_wait = absl::Seconds(5);
+  options_.callback_executor = held.Executor();
+  options_.callback_tasks = 8;  // more tasks than callbacks: one task per callback
+  auto committer = Start();
+  ASSERT_NE(committer, nullptr);
+  Results results;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(committer->Submit(MakePing(i), kInfo, results.Callback()).ok());
+  }
+  std::vector<absl::AnyInvocable<void() &&>> tasks = held.Take(5);
+  EXPECT_EQ(tasks.size(), 5u);
+  for (auto& task : tasks) std::move(task)();
+  auto got = results.Wait(5);
+  ASSERT_EQ(got.size(), 5u);
+  for (const auto& r : got) {
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+    EXPECT_EQ(RejectionReason(r.status()), "storage_unavailable");
+  }
+  EXPECT_EQ(StoredPings(), 0);
+}
+
 TEST_F(GroupCommitterTest, RejectsRecordsBreakingTheStoreContract) {
   auto committer = Start();
   ASSERT_NE(committer, nullptr);
@@ -371,6 +468,10 @@ TEST_F(GroupCommitterTest, RejectsBadOptions) {
             absl::StatusCode::kInvalidArgument);
   bad = GroupCommitterOptions();
   bad.queue_capacity = 0;
+  EXPECT_EQ(GroupCommitter::Start(store_.get(), &metrics_, bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  bad = GroupCommitterOptions();
+  bad.callback_tasks = 0;
   EXPECT_EQ(GroupCommitter::Start(store_.get(), &metrics_, bad).status().code(),
             absl::StatusCode::kInvalidArgument);
   bad = GroupCommitterOptions();

@@ -85,6 +85,8 @@ ABSL_FLAG(int, commit_max_wait_ms, absl::ToInt64Milliseconds(kDefaults.commit_ma
           "longest wait for a commit batch to fill, ms");
 ABSL_FLAG(int, queue_capacity, kDefaults.queue_capacity,
           "most pings waiting for commit before RESOURCE_EXHAUSTED");
+ABSL_FLAG(int, completion_threads, kDefaults.completion_threads,
+          "threads finishing ingest calls once their commit is durable");
 ABSL_FLAG(int64_t, retry_after_ms, kDefaults.retry_after_ms,
           "retry hint sent with RESOURCE_EXHAUSTED");
 ABSL_FLAG(int, stream_max_in_flight, kDefaults.stream_max_in_flight,
@@ -142,6 +144,7 @@ ServerOptions OptionsFromFlags(const char* argv0) {
   options.commit_max_batch = absl::GetFlag(FLAGS_commit_max_batch);
   options.commit_max_wait = absl::Milliseconds(absl::GetFlag(FLAGS_commit_max_wait_ms));
   options.queue_capacity = absl::GetFlag(FLAGS_queue_capacity);
+  options.completion_threads = absl::GetFlag(FLAGS_completion_threads);
   options.retry_after_ms = absl::GetFlag(FLAGS_retry_after_ms);
   options.stream_max_in_flight = absl::GetFlag(FLAGS_stream_max_in_flight);
   options.shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_s));

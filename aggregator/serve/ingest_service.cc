@@ -16,8 +16,8 @@
 namespace pinning::aggregator {
 
 IngestService::IngestService(const Validator* validator, GroupCommitter* committer,
-                             IngestServiceOptions options, WorkPool* completions)
-    : validator_(validator), committer_(committer), options_(options), completions_(completions) {}
+                             IngestServiceOptions options)
+    : validator_(validator), committer_(committer), options_(options) {}
 
 grpc::ServerUnaryReactor* IngestService::Submit(grpc::CallbackServerContext* context,
                                                 const v1::SubmitRequest* request,
@@ -25,25 +25,16 @@ grpc::ServerUnaryReactor* IngestService::Submit(grpc::CallbackServerContext* con
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<ValidPingInfo> info = validator_->Validate(request->ping());
   if (!info.ok()) return FinishUnary(context, reactor, info.status());
-  auto finish = [context, reactor, response](absl::StatusOr<CommitOutcome> outcome) {
-    if (!outcome.ok()) {
-      AddRetryTrailer(context, outcome.status());
-      reactor->Finish(ToGrpcStatus(outcome.status()));
-      return;
-    }
-    response->set_duplicate(*outcome == CommitOutcome::kDuplicate);
-    reactor->Finish(grpc::Status::OK);
-  };
   absl::Status queued = committer_->Submit(
       request->ping(), *info,
-      [finish, completions = completions_](absl::StatusOr<CommitOutcome> outcome) {
-        if (completions == nullptr) {
-          finish(std::move(outcome));
-        } else {
-          completions->Schedule([finish, outcome = std::move(outcome)]() mutable {
-            finish(std::move(outcome));
-          });
+      [context, reactor, response](absl::StatusOr<CommitOutcome> outcome) {
+        if (!outcome.ok()) {
+          AddRetryTrailer(context, outcome.status());
+          reactor->Finish(ToGrpcStatus(outcome.status()));
+          return;
         }
+        response->set_duplicate(*outcome == CommitOutcome::kDuplicate);
+        reactor->Finish(grpc::Status::OK);
       });
   if (!queued.ok()) return FinishUnary(context, reactor, queued);
   return reactor;

@@ -1,8 +1,9 @@
 // ingest_service.h: the Ingest gRPC service (proto/ping.proto) on the callback API.
 //
 // Submit validates the ping on the gRPC thread and hands it to the group committer; the call is
-// finished once the ping's counts are durable, from the committer's completion callback (or, with a
-// `completions` pool, on that pool), so no thread ever waits for a commit. SubmitBatch is a read reactor: each ping read is validated and
+// finished once the ping's counts are durable, from the committer's callback (which runs on the
+// committer's callback executor, see group_committer.h), so no thread ever waits for a commit.
+// SubmitBatch is a read reactor: each ping read is validated and
 // queued, at most `max_in_flight` of a stream's pings wait for their commit at a time (beyond that
 // the reactor stops reading until commits complete, which pushes back on the client through
 // HTTP/2 flow control), and the response is sent once every accepted ping is durable.
@@ -22,7 +23,6 @@
 
 #include "aggregator/ingest/group_committer.h"
 #include "aggregator/ingest/validator.h"
-#include "aggregator/serve/work_pool.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/ping.grpc.pb.h"
 
@@ -37,10 +37,8 @@ struct IngestServiceOptions {
 
 class IngestService final : public v1::Ingest::CallbackService {
  public:
-  // `completions` (may be null) runs the finishing of unary Submit calls, so that the group
-  // committer's thread does not spend its time in gRPC's send path between commits.
   IngestService(const Validator* validator, GroupCommitter* committer,
-                IngestServiceOptions options, WorkPool* completions = nullptr);
+                IngestServiceOptions options);
 
   grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* context,
                                    const v1::SubmitRequest* request,
@@ -55,7 +53,6 @@ class IngestService final : public v1::Ingest::CallbackService {
   const Validator* const validator_;
   GroupCommitter* const committer_;
   const IngestServiceOptions options_;
-  WorkPool* const completions_;
 };
 
 }  // namespace pinning::aggregator

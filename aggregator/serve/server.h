@@ -99,10 +99,16 @@ struct ServerOptions {
 
   // ---- Group commit and load shedding ----
   // Most pings per commit transaction, longest wait for a batch to fill, and the bounded queue's
-  // capacity (a full queue answers RESOURCE_EXHAUSTED with a retry-after-ms hint).
+  // capacity (a full queue answers RESOURCE_EXHAUSTED with a retry-after-ms hint). A longer wait
+  // makes fewer, larger commits but holds every ping (and its client) longer: with clients that
+  // keep a fixed number of calls outstanding, throughput is calls / latency, and bench/ingest_load
+  // measured ~20% less Submit throughput at 5 ms than at 2 ms (docs/benchmarks.md).
   int commit_max_batch = 8192;
-  absl::Duration commit_max_wait = absl::Milliseconds(5);
+  absl::Duration commit_max_wait = absl::Milliseconds(2);
   int queue_capacity = 65536;
+  // Threads that finish ingest calls once their commit is durable; each batch's calls are split
+  // among them (2: ~15-20% more Submit throughput than 1 on a 2-core machine, docs/benchmarks.md).
+  int completion_threads = 2;
   // Retry hint sent with RESOURCE_EXHAUSTED in the `retry-after-ms` trailing metadata.
   int64_t retry_after_ms = 200;
   // Most pings one SubmitBatch stream may have waiting for their commit; the stream stops reading
