@@ -2,21 +2,31 @@
 //
 // In one run it loads, over loopback gRPC (PLAINTEXT on both sides, so that TLS cost does not
 // blur the comparison):
-//   (a) a bare gRPC server with the same proto whose Submit and SubmitBatch do nothing, and
+//   (a) a bare gRPC server with the same proto whose Submit and SubmitBatch do nothing,
+//   (c) a deferred bare server (Submit only) that does nothing either but answers each call later,
+//       from its own thread, in 2-ms batches: the floor for any server that must wait before it
+//       answers (gRPC sends an answer given on the call's own thread together with others; one
+//       given later from another thread costs a write of its own), and
 //   (b) the real aggregator (Server::Start: validation, dedup, durable SQLite group commit),
 // with many concurrent clients sending Submit (unary, `--in_flight` calls outstanding per client)
 // and, separately, SubmitBatch (client streams of `--stream_pings` pings). Each phase is bounded by
-// a ping count and a time limit. It prints throughput, p50/p99 latency and the ratio b/a.
-// Both servers run in this process, one after the other, with the clients; on a 2-core machine
-// clients and server share the cores (the same for a and b).
+// a ping count and a time limit. Phases are repeated `--repetitions` times, rotating the order of
+// the servers, and the harness prints throughput, p50/p99 latency, CPU per ping, each
+// repetition's ratios b/a and c/a, and their medians. All servers run in this process with the
+// clients; on a 2-core machine clients and server share the cores (the same for a, b and c).
 //
-//   bazel run -c opt //bench:ingest_load -- --submit_pings=200000 --batch_pings=2000000
+// Throughput is compared at saturation: a client that keeps a fixed number of calls outstanding
+// gets calls / latency, and a durable answer waits for its group commit (~2-4 ms), so with too few
+// calls outstanding (b) leaves the CPU partly idle and the ratio measures latency instead.
+//
+//   bazel run -c opt //bench:ingest_load -- --phases=submit          # ratios over 5 repetitions
+//   bazel run -c opt //bench:ingest_load -- --phases=batch --batch_pings=1000000
 //   bazel run -c opt //bench:ingest_load -- --rss_pings=10000000      # aggregatord RSS, flat?
 //   bazel run -c opt //bench:ingest_load -- --target=10.0.0.5:8443,10.0.0.6:8443 --phases=batch
 //
 // --rss_pings runs the aggregatord BINARY as a child process and streams that many pings into it
 // with SubmitBatch, printing its resident set size (VmRSS from /proc) at start and every tenth of
-// the way. --target skips (a) and the in-process server and loads already-running aggregators
+// the way. --target skips the in-process servers and loads already-running aggregators
 // (plaintext), round-robin over the addresses, printing total pings acknowledged and wall time.
 #include <signal.h>
 #include <spawn.h>
@@ -64,23 +74,26 @@
 extern char** environ;
 
 ABSL_FLAG(int, clients, 8, "concurrent clients (one channel, i.e. one TCP connection, each)");
-ABSL_FLAG(int, in_flight, 32, "Submit: outstanding calls per client");
-ABSL_FLAG(int64_t, submit_pings, 200000, "Submit phase: stop after this many pings");
+ABSL_FLAG(int, in_flight, 64, "Submit: outstanding calls per client");
+ABSL_FLAG(int64_t, submit_pings, 100000, "Submit phase: stop after this many pings");
 ABSL_FLAG(int64_t, batch_pings, 2000000, "SubmitBatch phase: stop after this many pings");
 ABSL_FLAG(int, duration_s, 30, "each phase stops after this many seconds at most");
 ABSL_FLAG(int, stream_pings, 5000, "SubmitBatch: pings per stream");
-ABSL_FLAG(int, repetitions, 1,
+ABSL_FLAG(int, repetitions, 5,
           "measure each phase this many times, alternating (a) and (b), and print the median "
           "ratio");
 ABSL_FLAG(std::string, phases, "submit,batch", "phases to run: submit, batch or both");
-ABSL_FLAG(std::string, servers, "bare,aggregator",
-          "which in-process servers to load: bare, aggregator or both (for profiling one)");
+ABSL_FLAG(std::string, servers, "bare,deferred,aggregator",
+          "which in-process servers to load: bare, aggregator, deferred (Submit only), or a "
+          "comma-separated list (one alone: for profiling it)");
 ABSL_FLAG(int, pinsets, 16, "K of the benchmark catalog (all pinsets reported)");
 ABSL_FLAG(std::string, target, "",
           "comma-separated host:port of running aggregators (plaintext) to load instead");
 ABSL_FLAG(int64_t, rss_pings, 0, "if > 0: stream this many pings into an aggregatord child "
                                  "process and report its RSS");
 ABSL_FLAG(std::string, aggregatord, "", "aggregatord binary for --rss_pings (default: runfiles)");
+ABSL_FLAG(int, completion_threads, 0,
+          "aggregator's completion threads (default: the server's default)");
 ABSL_FLAG(int, commit_max_wait_us, -1,
           "aggregator's group-commit max wait in microseconds (default: the server's default)");
 ABSL_FLAG(std::string, work_dir, "",
@@ -202,6 +215,50 @@ class BareIngest final : public v1::Ingest::CallbackService {
     };
     return new Reader(response);
   }
+};
+
+// DeferredIngest answers Submit from another thread, in batches: what any server that must wait
+// before answering (e.g. for a durable commit) pays in gRPC, without the work it waits for.
+class DeferredIngest final : public v1::Ingest::CallbackService {
+ public:
+  DeferredIngest() : thread_([this] { Run(); }) {}
+  ~DeferredIngest() override {
+    {
+      absl::MutexLock lock(&mu_);
+      stop_ = true;
+    }
+    thread_.join();
+  }
+  grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* context,
+                                   const v1::SubmitRequest*, v1::SubmitResponse*) override {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    absl::MutexLock lock(&mu_);
+    if (pending_.empty()) first_ = absl::Now();
+    pending_.push_back(reactor);
+    return reactor;
+  }
+
+ private:
+  void Run() {
+    std::vector<grpc::ServerUnaryReactor*> batch;
+    while (true) {
+      {
+        absl::MutexLock lock(&mu_);
+        auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || !pending_.empty(); };
+        mu_.Await(absl::Condition(&ready));
+        if (stop_ && pending_.empty()) return;
+        mu_.AwaitWithDeadline(absl::Condition(&stop_), first_ + absl::Milliseconds(2));
+        batch.swap(pending_);
+      }
+      for (auto* r : batch) r->Finish(grpc::Status::OK);
+      batch.clear();
+    }
+  }
+  absl::Mutex mu_;
+  std::vector<grpc::ServerUnaryReactor*> pending_ ABSL_GUARDED_BY(mu_);
+  absl::Time first_ ABSL_GUARDED_BY(mu_);
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
 };
 
 // ---- Load phases ----
@@ -462,7 +519,7 @@ void PrintMedian(const std::string& phase, std::vector<double> ratios) {
   std::sort(ratios.begin(), ratios.end());
   const size_t n = ratios.size();
   const double median = n % 2 == 1 ? ratios[n / 2] : (ratios[n / 2 - 1] + ratios[n / 2]) / 2;
-  std::cout << absl::StrFormat("%s ratio b/a over %d repetitions: median %.3f (min %.3f, max %.3f)\n",
+  std::cout << absl::StrFormat("%s over %d repetitions: median %.3f (min %.3f, max %.3f)\n",
                                phase, n, median, ratios.front(), ratios.back());
 }
 
@@ -522,6 +579,9 @@ aggregator::ServerOptions BenchServerOptions(const Workspace& ws, const std::str
   // The benchmark's parameters report all K pinsets; this run is about throughput.
   if (const int wait_us = absl::GetFlag(FLAGS_commit_max_wait_us); wait_us >= 0) {
     options.commit_max_wait = absl::Microseconds(wait_us);
+  }
+  if (const int threads = absl::GetFlag(FLAGS_completion_threads); threads > 0) {
+    options.completion_threads = threads;
   }
   options.max_epsilon_one = 1000;
   options.max_epsilon_inf = 1000;
@@ -697,6 +757,16 @@ int Run(const Workspace& workspace, const char* argv0) {
   std::unique_ptr<grpc::Server> bare_server = builder.BuildAndStart();
   const std::vector<std::string> bare_target = {absl::StrCat("127.0.0.1:", bare_port)};
 
+  // (c) the deferred server: answers Submit later from its own thread, doing nothing else.
+  DeferredIngest deferred;
+  int deferred_port = 0;
+  grpc::ServerBuilder deferred_builder;
+  deferred_builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                                    &deferred_port);
+  deferred_builder.RegisterService(&deferred);
+  std::unique_ptr<grpc::Server> deferred_server = deferred_builder.BuildAndStart();
+  const std::vector<std::string> deferred_target = {absl::StrCat("127.0.0.1:", deferred_port)};
+
   // (b) the aggregator with durable SQLite storage.
   absl::StatusOr<std::unique_ptr<aggregator::Server>> server =
       aggregator::Server::Start(BenchServerOptions(*ws, ws->dir + "/data"));
@@ -726,34 +796,48 @@ int Run(const Workspace& workspace, const char* argv0) {
   const std::string servers = absl::GetFlag(FLAGS_servers);
   const bool run_bare = servers.find("bare") != std::string::npos;
   const bool run_real = servers.find("aggregator") != std::string::npos;
+  const bool run_deferred = servers.find("deferred") != std::string::npos;
   int64_t errors = 0;
   const int repetitions = std::max(1, absl::GetFlag(FLAGS_repetitions));
   if (do_submit) {
     const int64_t n = absl::GetFlag(FLAGS_submit_pings);
+    struct Contender {
+      bool enabled;
+      const char* name;
+      const std::vector<std::string>* target;
+      PhaseResult result;
+    };
+    Contender bare_c{run_bare, "(a) bare gRPC Submit", &bare_target, {}};
+    Contender deferred_c{run_deferred, "(c) deferred gRPC Submit", &deferred_target, {}};
+    Contender real_c{run_real, "(b) aggregator Submit (durable)", &real_target, {}};
+    std::vector<Contender*> order = {&bare_c, &real_c, &deferred_c};
     // Warm-up of each server (connections, SQLite pages), not measured.
-    if (run_bare) RunSubmit("warm-up", bare_target, source, 2000, max_time);
-    if (run_real) RunSubmit("warm-up", real_target, source, 2000, max_time);
-    std::vector<double> ratios;
+    for (Contender* c : order) {
+      if (c->enabled) RunSubmit("warm-up", *c->target, source, 2000, max_time);
+    }
+    std::vector<double> ratios, deferred_ratios;
     for (int rep = 0; rep < repetitions; ++rep) {
-      PhaseResult a, b;
-      // Alternate the order (a b, b a, ...) so that drift in machine load hits both alike.
-      for (const bool real : {rep % 2 == 1, rep % 2 == 0}) {
-        if (real && run_real) {
-          b = RunSubmit("(b) aggregator Submit (durable)", real_target, source, n, max_time);
-          Print(b, "call");
-          errors += b.errors;
-        } else if (!real && run_bare) {
-          a = RunSubmit("(a) bare gRPC Submit", bare_target, source, n, max_time);
-          Print(a, "call");
-        }
+      // Rotate the order from one repetition to the next, so that drift in machine load hits
+      // every server alike.
+      for (int i = 0; i < 3; ++i) {
+        Contender* c = order[(rep + i) % 3];
+        if (!c->enabled) continue;
+        c->result = RunSubmit(c->name, *c->target, source, n, max_time);
+        Print(c->result, "call");
+        if (c == &real_c) errors += c->result.errors;
       }
       if (run_bare && run_real) {
-        ratios.push_back(b.rate() / a.rate());
+        ratios.push_back(real_c.result.rate() / bare_c.result.rate());
         std::cout << absl::StrFormat("Submit ratio b/a: %.3f (target >= 0.7)\n", ratios.back());
+      }
+      if (run_bare && run_deferred) {
+        deferred_ratios.push_back(deferred_c.result.rate() / bare_c.result.rate());
+        std::cout << absl::StrFormat("Submit ratio c/a: %.3f\n", deferred_ratios.back());
       }
     }
     if (run_real) PrintCommitStats((*server)->MetricsText());
-    if (ratios.size() > 1) PrintMedian("Submit", ratios);
+    if (ratios.size() > 1) PrintMedian("Submit ratio b/a", ratios);
+    if (deferred_ratios.size() > 1) PrintMedian("Submit ratio c/a", deferred_ratios);
   }
   if (do_batch) {
     const int64_t n = absl::GetFlag(FLAGS_batch_pings);
@@ -778,10 +862,11 @@ int Run(const Workspace& workspace, const char* argv0) {
       }
     }
     if (run_real) PrintCommitStats((*server)->MetricsText());
-    if (ratios.size() > 1) PrintMedian("SubmitBatch", ratios);
+    if (ratios.size() > 1) PrintMedian("SubmitBatch ratio b/a", ratios);
   }
   (*server)->Shutdown();
   bare_server->Shutdown();
+  deferred_server->Shutdown();
   return errors == 0 ? 0 : 1;
 }
 

@@ -107,8 +107,9 @@ struct ServerOptions {
   absl::Duration commit_max_wait = absl::Milliseconds(2);
   int queue_capacity = 65536;
   // Threads that finish ingest calls once their commit is durable; each batch's calls are split
-  // among them (2: ~15-20% more Submit throughput than 1 on a 2-core machine, docs/benchmarks.md).
-  int completion_threads = 2;
+  // among them. On 2 cores, 2 threads measured no better than 1 (docs/benchmarks.md); more may
+  // help where finishing a batch's calls takes longer than committing the next batch.
+  int completion_threads = 1;
   // Retry hint sent with RESOURCE_EXHAUSTED in the `retry-after-ms` trailing metadata.
   int64_t retry_after_ms = 200;
   // Most pings one SubmitBatch stream may have waiting for their commit; the stream stops reading
