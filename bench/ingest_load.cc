@@ -28,6 +28,7 @@
 // with SubmitBatch, printing its resident set size (VmRSS from /proc) at start and every tenth of
 // the way. --target skips the in-process servers and loads already-running aggregators
 // (plaintext), round-robin over the addresses, printing total pings acknowledged and wall time.
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -73,8 +74,12 @@
 
 extern char** environ;
 
-ABSL_FLAG(int, clients, 8, "concurrent clients (one channel, i.e. one TCP connection, each)");
-ABSL_FLAG(int, in_flight, 64, "Submit: outstanding calls per client");
+ABSL_FLAG(int, clients, 128,
+          "Submit: concurrent clients (one channel, i.e. one TCP connection, each)");
+ABSL_FLAG(int, in_flight, 4, "Submit: outstanding calls per client");
+ABSL_FLAG(int, batch_clients, 8,
+          "SubmitBatch: concurrent clients, each with its own channel, thread and one stream at "
+          "a time");
 ABSL_FLAG(int64_t, submit_pings, 100000, "Submit phase: stop after this many pings");
 ABSL_FLAG(int64_t, batch_pings, 2000000, "SubmitBatch phase: stop after this many pings");
 ABSL_FLAG(int, duration_s, 30, "each phase stops after this many seconds at most");
@@ -221,7 +226,9 @@ class BareIngest final : public v1::Ingest::CallbackService {
 // before answering (e.g. for a durable commit) pays in gRPC, without the work it waits for.
 class DeferredIngest final : public v1::Ingest::CallbackService {
  public:
-  DeferredIngest() : thread_([this] { Run(); }) {}
+  DeferredIngest() : thread_([this] { Run(); }) {
+    (void)pthread_setname_np(thread_.native_handle(), "deferred");
+  }
   ~DeferredIngest() override {
     {
       absl::MutexLock lock(&mu_);
@@ -428,7 +435,7 @@ PhaseResult RunSubmit(const std::string& name, const std::vector<std::string>& t
 PhaseResult RunBatch(const std::string& name, const std::vector<std::string>& targets,
                      const PingSource& source, int64_t max_pings, absl::Duration max_time,
                      const std::function<void(int64_t)>& progress = {}) {
-  const int clients = absl::GetFlag(FLAGS_clients);
+  const int clients = absl::GetFlag(FLAGS_batch_clients);
   const int stream_pings = absl::GetFlag(FLAGS_stream_pings);
   auto stubs = MakeStubs(targets, clients);
   std::atomic<int64_t> claimed{0};
@@ -730,8 +737,9 @@ int Run(const Workspace& workspace, const char* argv0) {
       return 1;
     }
     PingSource source(*std::move(pool), absl::ToUnixNanos(absl::Now()));
-    std::cout << "targets: " << target << " (plaintext), clients " << absl::GetFlag(FLAGS_clients)
-              << "\n";
+    std::cout << "targets: " << target << " (plaintext), Submit clients "
+              << absl::GetFlag(FLAGS_clients) << ", SubmitBatch clients "
+              << absl::GetFlag(FLAGS_batch_clients) << "\n";
     int64_t errors = 0;
     if (do_submit) {
       PhaseResult r = RunSubmit("targets Submit", targets, source,
@@ -788,10 +796,10 @@ int Run(const Workspace& workspace, const char* argv0) {
   PingSource source(*std::move(pool), absl::ToUnixNanos(absl::Now()));
 
   std::cout << absl::StrFormat(
-      "ingest_load: %d clients, Submit %d in flight per client, SubmitBatch %d pings per stream, "
-      "K = %d, loopback plaintext, %d cores\n",
+      "ingest_load: Submit %d clients x %d calls in flight, SubmitBatch %d clients x streams of "
+      "%d pings, K = %d, loopback plaintext, %d cores\n",
       absl::GetFlag(FLAGS_clients), absl::GetFlag(FLAGS_in_flight),
-      absl::GetFlag(FLAGS_stream_pings), absl::GetFlag(FLAGS_pinsets),
+      absl::GetFlag(FLAGS_batch_clients), absl::GetFlag(FLAGS_stream_pings), absl::GetFlag(FLAGS_pinsets),
       std::thread::hardware_concurrency());
   const std::string servers = absl::GetFlag(FLAGS_servers);
   const bool run_bare = servers.find("bare") != std::string::npos;

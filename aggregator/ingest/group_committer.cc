@@ -1,5 +1,7 @@
 #include "aggregator/ingest/group_committer.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -27,6 +29,7 @@ absl::StatusOr<std::unique_ptr<GroupCommitter>> GroupCommitter::Start(
   if (absl::Status s = options.window.Validate(); !s.ok()) return s;
   std::unique_ptr<GroupCommitter> committer(new GroupCommitter(store, metrics, std::move(options)));
   committer->thread_ = std::thread([c = committer.get()] { c->Run(); });
+  (void)pthread_setname_np(committer->thread_.native_handle(), "group-commit");
   return committer;
 }
 

@@ -227,7 +227,7 @@ absl::Status ServerImpl::Init() {
   // Commit callbacks finish gRPC calls (~10 us each in gRPC's send path); they run on their own
   // threads, so the committer's thread goes straight back to committing, and a batch's calls are
   // finished by all of these threads in parallel.
-  completions_ = std::make_unique<WorkPool>(options_.completion_threads);
+  completions_ = std::make_unique<WorkPool>(options_.completion_threads, "ingest-finish");
   committer_options.callback_tasks = options_.completion_threads;
   committer_options.callback_executor = [pool = completions_.get()](
                                             absl::AnyInvocable<void() &&> callbacks) {
@@ -238,7 +238,7 @@ absl::Status ServerImpl::Init() {
 
   decoder_ = std::make_unique<Decoder>(store_.get());
   projector_ = std::make_unique<ErrorProjector>(decoder_.get(), store_.get(), ErrorProjectorOptions{});
-  pool_ = std::make_unique<WorkPool>(kWorkThreads);
+  pool_ = std::make_unique<WorkPool>(kWorkThreads, "rpc-work");
 
   IngestServiceOptions ingest_options;
   ingest_options.max_in_flight = options_.stream_max_in_flight;

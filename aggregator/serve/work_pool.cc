@@ -1,13 +1,19 @@
 #include "aggregator/serve/work_pool.h"
 
+#include <pthread.h>
+
 #include <utility>
 
 namespace pinning::aggregator {
 
-WorkPool::WorkPool(int num_threads) {
+WorkPool::WorkPool(int num_threads, const char* name) {
   if (num_threads < 1) num_threads = 1;
   threads_.reserve(num_threads);
-  for (int i = 0; i < num_threads; ++i) threads_.emplace_back([this] { Run(); });
+  for (int i = 0; i < num_threads; ++i) {
+    threads_.emplace_back([this] { Run(); });
+    // Linux limits thread names to 15 characters; a longer name is left unset.
+    (void)pthread_setname_np(threads_.back().native_handle(), name);
+  }
 }
 
 WorkPool::~WorkPool() { Shutdown(); }

@@ -22,8 +22,9 @@ namespace pinning::aggregator {
 
 class WorkPool {
  public:
-  // Starts `num_threads` (>= 1) threads.
-  explicit WorkPool(int num_threads);
+  // Starts `num_threads` (>= 1) threads, named `name` (at most 15 characters shown; `top -H`,
+  // `perf report --sort comm`).
+  explicit WorkPool(int num_threads, const char* name = "work-pool");
   // The destructor calls Shutdown().
   ~WorkPool();
   WorkPool(const WorkPool&) = delete;
