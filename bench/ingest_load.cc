@@ -111,19 +111,21 @@ using Clock = absl::Time;
 
 // ---- Pings ----
 
-// PingSource hands out valid pings with unique ids: a pool of encoded payloads, each sent with a
-// fresh 16-byte id (run id, client, sequence number).
+// PingSource hands out valid pings with ids unique over the whole run (every phase, warm-up and
+// repetition: a retried id would be a cheap duplicate, not a counted ping): a pool of encoded
+// payloads, each sent with a fresh 16-byte id (run id, sequence number).
 class PingSource {
  public:
   PingSource(std::vector<v1::Ping> pool, uint64_t run_id)
       : pool_(std::move(pool)), run_id_(run_id) {}
 
-  void Fill(uint32_t client, uint64_t seq, v1::SubmitRequest* request) const {
+  // Thread-safe.
+  void Fill(v1::SubmitRequest* request) const {
+    const uint64_t seq = next_.fetch_add(1, std::memory_order_relaxed);
     v1::Ping* ping = request->mutable_ping();
     *ping = pool_[seq % pool_.size()];
     char id[16];
-    const uint64_t high = run_id_ ^ (static_cast<uint64_t>(client) << 40);
-    std::memcpy(id, &high, 8);
+    std::memcpy(id, &run_id_, 8);
     std::memcpy(id + 8, &seq, 8);
     ping->set_ping_id(std::string(id, 16));
   }
@@ -131,6 +133,7 @@ class PingSource {
  private:
   std::vector<v1::Ping> pool_;
   uint64_t run_id_;
+  mutable std::atomic<uint64_t> next_{0};
 };
 
 absl::StatusOr<std::vector<v1::Ping>> EncodePool(const v1::ParamsVersion& version, int num_pinsets,
@@ -274,6 +277,8 @@ struct PhaseResult {
   std::string name;
   int64_t pings = 0;
   int64_t errors = 0;
+  // Pings the server acknowledged as already counted (none expected: every id is new).
+  int64_t duplicates = 0;
   double seconds = 0;
   // CPU time (user + system) of this whole process during the phase: clients and server.
   double cpu_seconds = 0;
@@ -329,13 +334,13 @@ class SubmitLoad : public std::enable_shared_from_this<SubmitLoad> {
  public:
   struct Slot {
     v1::Ingest::Stub* stub = nullptr;
-    uint32_t client = 0;
     std::unique_ptr<grpc::ClientContext> context;
     v1::SubmitRequest request;
     v1::SubmitResponse response;
     absl::Time started;
     std::vector<double> latencies_ms;
     int64_t errors = 0;
+    int64_t duplicates = 0;
   };
 
   SubmitLoad(const std::vector<std::string>& targets, const PingSource* source, int64_t max_pings,
@@ -348,7 +353,6 @@ class SubmitLoad : public std::enable_shared_from_this<SubmitLoad> {
       for (int i = 0; i < in_flight; ++i) {
         auto slot = std::make_unique<Slot>();
         slot->stub = stubs_[c].get();
-        slot->client = static_cast<uint32_t>(c);
         slots_.push_back(std::move(slot));
       }
     }
@@ -372,6 +376,7 @@ class SubmitLoad : public std::enable_shared_from_this<SubmitLoad> {
     for (const auto& slot : slots_) {
       result.pings += static_cast<int64_t>(slot->latencies_ms.size());
       result.errors += slot->errors;
+      result.duplicates += slot->duplicates;
       latencies.insert(latencies.end(), slot->latencies_ms.begin(), slot->latencies_ms.end());
     }
     result.p50_ms = Percentile(latencies, 0.50);
@@ -385,7 +390,7 @@ class SubmitLoad : public std::enable_shared_from_this<SubmitLoad> {
       if (active_.fetch_sub(1) == 1) done_.Notify();
       return;
     }
-    source_->Fill(slot->client, sequence_.fetch_add(1), &slot->request);
+    source_->Fill(&slot->request);
     slot->context = std::make_unique<grpc::ClientContext>();
     slot->context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
     slot->started = absl::Now();
@@ -394,6 +399,7 @@ class SubmitLoad : public std::enable_shared_from_this<SubmitLoad> {
         [self = shared_from_this(), slot](grpc::Status status) {
           if (status.ok()) {
             slot->latencies_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - slot->started));
+            slot->duplicates += slot->response.duplicate();
           } else {
             ++slot->errors;
           }
@@ -407,7 +413,6 @@ class SubmitLoad : public std::enable_shared_from_this<SubmitLoad> {
   std::vector<std::unique_ptr<v1::Ingest::Stub>> stubs_;
   std::vector<std::unique_ptr<Slot>> slots_;
   std::atomic<int64_t> issued_{0};
-  std::atomic<int64_t> sequence_{0};
   std::atomic<int> active_{0};
   absl::Notification done_;
   absl::Time start_;
@@ -441,6 +446,7 @@ PhaseResult RunBatch(const std::string& name, const std::vector<std::string>& ta
   std::atomic<int64_t> claimed{0};
   std::atomic<int64_t> acknowledged{0};
   std::atomic<int64_t> errors{0};
+  std::atomic<int64_t> duplicates{0};
   absl::Mutex mu;
   std::vector<double> latencies;
   const double cpu = ProcessCpuSeconds();
@@ -450,7 +456,6 @@ PhaseResult RunBatch(const std::string& name, const std::vector<std::string>& ta
   std::vector<std::thread> threads;
   for (int c = 0; c < clients; ++c) {
     threads.emplace_back([&, c] {
-      uint64_t seq = 0;
       v1::SubmitRequest request;
       while (absl::Now() < deadline) {
         const int64_t first = claimed.fetch_add(stream_pings);
@@ -463,7 +468,7 @@ PhaseResult RunBatch(const std::string& name, const std::vector<std::string>& ta
         auto writer = stubs[c]->SubmitBatch(&context, &response);
         bool ok = true;
         for (int64_t i = 0; i < n && ok; ++i) {
-          source.Fill(static_cast<uint32_t>(c), seq++, &request);
+          source.Fill(&request);
           grpc::WriteOptions options;
           if (i + 1 < n) options.set_buffer_hint();
           ok = writer->Write(request, options);
@@ -475,6 +480,7 @@ PhaseResult RunBatch(const std::string& name, const std::vector<std::string>& ta
           continue;
         }
         errors.fetch_add(static_cast<int64_t>(response.rejected()));
+        duplicates.fetch_add(static_cast<int64_t>(response.duplicates()));
         const int64_t total = acknowledged.fetch_add(
                                   static_cast<int64_t>(response.accepted() + response.duplicates())) +
                               static_cast<int64_t>(response.accepted() + response.duplicates());
@@ -494,6 +500,7 @@ PhaseResult RunBatch(const std::string& name, const std::vector<std::string>& ta
   result.write_bytes = ProcessWriteBytes() - written;
   result.pings = acknowledged.load();
   result.errors = errors.load();
+  result.duplicates = duplicates.load();
   result.p50_ms = Percentile(latencies, 0.50);
   result.p99_ms = Percentile(latencies, 0.99);
   return result;
@@ -533,10 +540,10 @@ void PrintMedian(const std::string& phase, std::vector<double> ratios) {
 void Print(const PhaseResult& r, const char* latency_unit) {
   std::cout << absl::StrFormat(
       "%-38s %9d pings %7.2f s %9.0f pings/s  %s p50 %7.2f ms p99 %7.2f ms  "
-      "cpu %5.1f us/ping  disk %6.0f B/ping  errors %d\n",
+      "cpu %5.1f us/ping  disk %6.0f B/ping  dups %d  errors %d\n",
       r.name, r.pings, r.seconds, r.rate(), latency_unit, r.p50_ms, r.p99_ms,
       r.pings > 0 ? 1e6 * r.cpu_seconds / r.pings : 0.0,
-      r.pings > 0 ? static_cast<double>(r.write_bytes) / r.pings : 0.0, r.errors);
+      r.pings > 0 ? static_cast<double>(r.write_bytes) / r.pings : 0.0, r.duplicates, r.errors);
 }
 
 // ---- Setup of the benchmark aggregator ----
@@ -682,12 +689,11 @@ int RunRss(const Workspace& ws, const char* argv0) {
       "aggregatord SubmitBatch (RSS run)", {address}, source, total, absl::Hours(24),
       [&](int64_t acked) {
         absl::MutexLock lock(&report_mu);
-        while (acked >= next_report.load()) {
-          std::cout << absl::StrFormat("  after %10d pings (%6.1f s): RSS %d KiB\n", acked,
-                                       absl::ToDoubleSeconds(absl::Now() - start), RssKib(pid))
-                    << std::flush;
-          next_report += step;
-        }
+        if (acked < next_report.load()) return;
+        std::cout << absl::StrFormat("  after %10d pings (%6.1f s): RSS %d KiB\n", acked,
+                                     absl::ToDoubleSeconds(absl::Now() - start), RssKib(pid))
+                  << std::flush;
+        while (next_report.load() <= acked) next_report += step;
       });
   Print(r, "stream");
   std::cout << absl::StrFormat("aggregatord RSS after %d pings: %d KiB\n", r.pings, RssKib(pid));

@@ -97,7 +97,8 @@ run_phase() {  # CONFIG TARGETS PHASE USES_PG
   local config=$1 targets=$2 phase=$3 uses_pg=$4 a0 p0 a1 p1 out line pings rate p99
   a0=$(replica_ticks); p0=$(all_ticks "$PG_PID")
   out=$("$INGEST_LOAD" --target="$targets" --phases="$phase" --clients="$CLIENTS" \
-    --batch_pings="$BATCH_PINGS" --submit_pings="$SUBMIT_PINGS" --duration_s=60 2>&1) || true
+    --in_flight=32 --batch_clients="$CLIENTS" --batch_pings="$BATCH_PINGS" \
+    --submit_pings="$SUBMIT_PINGS" --duration_s=60 2>&1) || true
   a1=$(replica_ticks); p1=$(all_ticks "$PG_PID")
   line=$(grep -E '^targets (Submit|SubmitBatch) ' <<<"$out" | tail -n 1)
   [[ -n "$line" ]] || { echo "$out" >&2; exit 1; }
