@@ -41,13 +41,21 @@ std::set<std::string> FirefoxNames() {
   return names;
 }
 
+struct Resolution {
+  int with_file = 0;  // names with a root file in Debian's ca-certificates
+  int resolved = 0;   // names the store resolved
+};
+
 // Checks every Firefox name against Debian's per-root files (named after the Mozilla nickname,
 // spaces as '_'): a name with a file must resolve to exactly that file's SPKI, as computed by
-// the openssl command; a name without one must not resolve. Returns how many resolved.
-int CheckAgainstMozillaFiles(const CaStore& store, CaStore::MatchMethod expected_method) {
+// the openssl command; a name without one must not resolve. Which roots are still shipped depends
+// on the installed ca-certificates (bookworm's 20230311: 21 of the 61 names; 20250419~deb12u2:
+// 20), so the files, not a number written here, say how many names must resolve.
+Resolution CheckAgainstMozillaFiles(const CaStore& store, CaStore::MatchMethod expected_method) {
   const std::set<std::string> names = FirefoxNames();
   EXPECT_EQ(names.size(), 61u) << "distinct names in PreloadedHPKPins.json";
-  int resolved = 0;
+  Resolution result;
+  int& resolved = result.resolved;
   for (const std::string& name : names) {
     std::string file = name;
     for (char& c : file) {
@@ -55,6 +63,7 @@ int CheckAgainstMozillaFiles(const CaStore& store, CaStore::MatchMethod expected
     }
     const std::string path = absl::StrCat(kMozillaDir, "/", file, ".crt");
     absl::StatusOr<CaStore::Match> match = store.Find(name);
+    result.with_file += FileExists(path);
     if (!FileExists(path)) {
       EXPECT_FALSE(match.ok()) << name << " resolved but its root is not in the store";
       continue;
@@ -83,8 +92,11 @@ int CheckAgainstMozillaFiles(const CaStore& store, CaStore::MatchMethod expected
     }
     ++resolved;
   }
-  return resolved;
+  return result;
 }
+
+// Most of the roots Firefox names are still shipped; fewer would make the checks above vacuous.
+constexpr int kMinNamesWithFile = 15;
 
 TEST(CaStoreTest, ResolvesFirefoxNamesBySubjectAlone) {
   absl::StatusOr<CaStore> store = CaStore::Load({.nickname_dir = ""});
@@ -92,15 +104,17 @@ TEST(CaStoreTest, ResolvesFirefoxNamesBySubjectAlone) {
   // Counted with `grep -c BEGIN /etc/ssl/certs/ca-certificates.crt` (Debian bookworm's
   // ca-certificates 20230311).
   EXPECT_GE(store->certificates().size(), 100u);
-  // 21 of the 61 names still have a root in the store (counted from the file names of
-  // /usr/share/ca-certificates/mozilla).
-  EXPECT_EQ(CheckAgainstMozillaFiles(*store, CaStore::MatchMethod::kSubject), 21);
+  const Resolution r = CheckAgainstMozillaFiles(*store, CaStore::MatchMethod::kSubject);
+  EXPECT_GE(r.with_file, kMinNamesWithFile);
+  EXPECT_EQ(r.resolved, r.with_file);
 }
 
 TEST(CaStoreTest, ResolvesFirefoxNamesByNickname) {
   absl::StatusOr<CaStore> store = CaStore::Load(CaStore::Options());
   ASSERT_TRUE(store.ok()) << store.status();
-  EXPECT_EQ(CheckAgainstMozillaFiles(*store, CaStore::MatchMethod::kNickname), 21);
+  const Resolution r = CheckAgainstMozillaFiles(*store, CaStore::MatchMethod::kNickname);
+  EXPECT_GE(r.with_file, kMinNamesWithFile);
+  EXPECT_EQ(r.resolved, r.with_file);
   absl::StatusOr<std::vector<SpkiHash>> gone = store->Resolve("GeoTrust Global CA");
   EXPECT_EQ(gone.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(gone.status().message(), HasSubstr("ca-certificates.crt"));
