@@ -1,10 +1,8 @@
 #include "aggregator/decode/decoder.h"
 
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>
-#include <filesystem>
 #include <map>
 #include <string>
 #include <tuple>
@@ -12,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "aggregator/storage/sqlite_store.h"
+#include "aggregator/storage/testing/temp_sqlite_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "privacy/encoder.h"
@@ -58,13 +57,7 @@ using CountsKey = std::tuple<uint32_t, DayNumber, std::string, std::string>;
 class DecoderTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    const char* tmp = std::getenv("TEST_TMPDIR");
-    const std::string dir = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/decoder_test_", getpid());
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    SqliteStoreOptions options;
-    options.path = dir + "/store.db";
-    auto store = SqliteStore::Open(options);
+    auto store = testing::OpenTempSqliteStore();
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = store->release();
     counts_ = new std::map<CountsKey, privacy::PinsetCounts>();
@@ -386,15 +379,7 @@ TEST_F(DecoderTest, RejectsBadRanges) {
 class DecoderCountsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* tmp = std::getenv("TEST_TMPDIR");
-    const std::string dir = absl::StrCat(
-        tmp != nullptr ? tmp : "/tmp", "/decoder_counts_test_",
-        ::testing::UnitTest::GetInstance()->current_test_info()->name(), "_", getpid());
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    SqliteStoreOptions options;
-    options.path = dir + "/store.db";
-    auto store = SqliteStore::Open(options);
+    auto store = testing::OpenTempSqliteStore();
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
     v1::Catalog catalog;

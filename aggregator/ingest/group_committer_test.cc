@@ -1,10 +1,7 @@
 #include "aggregator/ingest/group_committer.h"
 
-#include <unistd.h>
 
 #include <atomic>
-#include <cstdlib>
-#include <filesystem>
 #include <future>
 #include <map>
 #include <string>
@@ -15,6 +12,7 @@
 #include "absl/synchronization/notification.h"
 #include "aggregator/ingest/rejection.h"
 #include "aggregator/storage/sqlite_store.h"
+#include "aggregator/storage/testing/temp_sqlite_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -124,15 +122,7 @@ struct Results {
 class GroupCommitterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* tmp = std::getenv("TEST_TMPDIR");
-    const std::string dir = absl::StrCat(
-        tmp != nullptr ? tmp : "/tmp", "/group_committer_test_",
-        ::testing::UnitTest::GetInstance()->current_test_info()->name(), "_", getpid());
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    SqliteStoreOptions options;
-    options.path = dir + "/store.db";
-    auto store = SqliteStore::Open(options);
+    auto store = testing::OpenTempSqliteStore();
     ASSERT_TRUE(store.ok()) << store.status();
     sqlite_ = std::move(*store);
     store_ = std::make_unique<TestStore>(sqlite_.get());

@@ -1,9 +1,6 @@
 #include "aggregator/ingest/validator.h"
 
-#include <unistd.h>
 
-#include <cstdlib>
-#include <filesystem>
 #include <future>
 #include <string>
 #include <tuple>
@@ -14,6 +11,7 @@
 #include "aggregator/ingest/rejection.h"
 #include "aggregator/ingest/version_lookup.h"
 #include "aggregator/storage/sqlite_store.h"
+#include "aggregator/storage/testing/temp_sqlite_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -178,15 +176,7 @@ class ValidatorTest : public ::testing::Test {
     ASSERT_TRUE(validator.ok()) << validator.status();
     validator_ = std::move(*validator);
 
-    const char* tmp = std::getenv("TEST_TMPDIR");
-    const std::string dir = absl::StrCat(
-        tmp != nullptr ? tmp : "/tmp", "/validator_test_",
-        ::testing::UnitTest::GetInstance()->current_test_info()->name(), "_", getpid());
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    SqliteStoreOptions store_options;
-    store_options.path = dir + "/store.db";
-    auto store = SqliteStore::Open(store_options);
+    auto store = testing::OpenTempSqliteStore();
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
     GroupCommitterOptions committer_options;

@@ -1,15 +1,13 @@
 #include "aggregator/storage/counts_csv.h"
 
-#include <unistd.h>
 
-#include <cstdlib>
-#include <filesystem>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "aggregator/storage/sqlite_store.h"
+#include "aggregator/storage/testing/temp_sqlite_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -19,15 +17,7 @@ namespace {
 class CountsCsvTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* tmp = std::getenv("TEST_TMPDIR");
-    const std::string dir = absl::StrCat(
-        tmp != nullptr ? tmp : "/tmp", "/counts_csv_test_",
-        ::testing::UnitTest::GetInstance()->current_test_info()->name(), "_", getpid());
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    SqliteStoreOptions options;
-    options.path = dir + "/store.db";
-    auto store = SqliteStore::Open(options);
+    auto store = testing::OpenTempSqliteStore();
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
   }
