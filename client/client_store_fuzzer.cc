@@ -1,6 +1,10 @@
 // Fuzz target: DecodeStoreFile, which reads the browser profile's store file (it may be truncated,
 // corrupted by the disk, or written by a newer version). Any input must decode or give an error,
 // never a crash; what decodes must re-encode to a file that decodes to the same state.
+// The file's SHA-256 stops almost every mutant at the framing, so the first byte picks what the
+// rest is: (even) the file's bytes, testing the framing; (odd) the payload, a serialized
+// ClientState, framed correctly here so that the contents' checks (secret size, daily state...)
+// are what the mutants reach.
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -11,9 +15,15 @@
 #include "tools/fuzzing/fuzz_target.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const absl::string_view bytes(reinterpret_cast<const char*>(data), size);
+  if (size == 0) return 0;
+  std::string file(reinterpret_cast<const char*>(data) + 1, size - 1);
+  if (data[0] % 2 == 1) {
+    pinning::client::store::ClientState payload;
+    if (!payload.ParseFromString(file)) return 0;
+    file = pinning::client::EncodeStoreFile(payload);
+  }
   absl::StatusOr<pinning::client::store::ClientState> state =
-      pinning::client::DecodeStoreFile(bytes);
+      pinning::client::DecodeStoreFile(file);
   if (!state.ok()) return 0;
   absl::StatusOr<pinning::client::store::ClientState> again =
       pinning::client::DecodeStoreFile(pinning::client::EncodeStoreFile(*state));
@@ -48,5 +58,8 @@ std::vector<std::string> pinning::fuzzing::FuzzerSeeds() {
   auto* event = busy.add_events();
   event->set_day("2026-11-20");
   event->set_description("backup restored");
-  return {pinning::client::EncodeStoreFile(fresh), pinning::client::EncodeStoreFile(busy)};
+  return {std::string(1, '\0') + pinning::client::EncodeStoreFile(fresh),
+          std::string(1, '\0') + pinning::client::EncodeStoreFile(busy),
+          std::string(1, '\1') + fresh.SerializeAsString(),
+          std::string(1, '\1') + busy.SerializeAsString()};
 }

@@ -33,5 +33,5 @@ for t in "${selected[@]}"; do
   FUZZ_WRITE_SEEDS="$corpus" "$replay_bin/$pkg/${name%_fuzzer}_fuzz_test" >/dev/null
   echo "== $name: $seconds s, corpus $corpus ($(ls "$corpus" | wc -l) files)"
   "$bin/$pkg/$name" -max_total_time="$seconds" -artifact_prefix="fuzz-corpus/" -print_final_stats=1 \
-    "$corpus" 2>&1 | grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)' || true
+    "$corpus" 2>&1 | grep -E '^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)' || true
 done
