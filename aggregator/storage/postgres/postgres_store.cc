@@ -273,6 +273,38 @@ absl::Status ParseBody(absl::string_view body, Proto& out, absl::string_view wha
   return absl::OkStatus();
 }
 
+// Rollout events and audit records are stored as a serialized body (without its id) in a table
+// whose BIGSERIAL `id` column numbers them.
+
+// InsertWithId runs `sql`, an INSERT ... RETURNING id whose parameters are `params` and then the
+// body, and returns `record` with the new id.
+template <typename Proto>
+absl::StatusOr<Proto> InsertWithId(ConnectionPool& pool, const char* sql,
+                                   PgParams& params, Proto record) {
+  record.clear_id();  // the id lives in its column; it is set when reading
+  params.AddBytea(record.SerializeAsString());
+  ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool.Acquire());
+  ASSIGN_OR_RETURN(PgResult r, conn->ExecParams(sql, params));
+  ASSIGN_OR_RETURN(int64_t id, DecodeInt8(r.Value(0, 0)));
+  record.set_id(static_cast<uint64_t>(id));
+  return record;
+}
+
+// ReadWithIds runs `sql`, a SELECT of (id, body) rows, and returns the bodies with their ids.
+template <typename Proto>
+absl::StatusOr<std::vector<Proto>> ReadWithIds(ConnectionPool& pool, const char* sql,
+                                               const PgParams& params, absl::string_view what) {
+  ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool.Acquire());
+  ASSIGN_OR_RETURN(PgResult r, conn->ExecParams(sql, params));
+  std::vector<Proto> out(r.rows());
+  for (int i = 0; i < r.rows(); ++i) {
+    RETURN_IF_ERROR(ParseBody(r.Value(i, 1), out[i], what));
+    ASSIGN_OR_RETURN(int64_t id, DecodeInt8(r.Value(i, 0)));
+    out[i].set_id(static_cast<uint64_t>(id));
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(
@@ -670,72 +702,43 @@ absl::StatusOr<std::vector<std::string>> PostgresStore::ListCatalogVersions() {
 }
 
 absl::StatusOr<v1::RolloutEvent> PostgresStore::AddEvent(const v1::RolloutEvent& event) {
-  v1::RolloutEvent stored = event;
-  stored.clear_id();  // the id lives in its column; it is set when reading
-  ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
   PgParams p;
   p.AddText(event.day());
   p.AddText(event.organization());
-  p.AddBytea(stored.SerializeAsString());
-  ASSIGN_OR_RETURN(PgResult r, conn->ExecParams("INSERT INTO rollout_events(day, organization, "
-                                                "body) VALUES ($1, $2, $3) RETURNING id",
-                                                p));
-  ASSIGN_OR_RETURN(int64_t id, DecodeInt8(r.Value(0, 0)));
-  stored.set_id(static_cast<uint64_t>(id));
-  return stored;
+  return InsertWithId(*pool_,
+                      "INSERT INTO rollout_events(day, organization, body) VALUES ($1, $2, $3) "
+                      "RETURNING id",
+                      p, event);
 }
 
 absl::StatusOr<std::vector<v1::RolloutEvent>> PostgresStore::ListEvents(const EventFilter& filter) {
-  ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
   PgParams p;
   p.AddText(filter.from_day);
   p.AddText(filter.to_day);
   p.AddText(filter.organization);
-  ASSIGN_OR_RETURN(PgResult r,
-                   conn->ExecParams("SELECT id, body FROM rollout_events "
-                                    "WHERE ($1 = '' OR day >= $1) AND ($2 = '' OR day <= $2) "
-                                    "AND ($3 = '' OR organization = $3) ORDER BY day, id",
-                                    p));
-  std::vector<v1::RolloutEvent> out(r.rows());
-  for (int i = 0; i < r.rows(); ++i) {
-    RETURN_IF_ERROR(ParseBody(r.Value(i, 1), out[i], "rollout event"));
-    ASSIGN_OR_RETURN(int64_t id, DecodeInt8(r.Value(i, 0)));
-    out[i].set_id(static_cast<uint64_t>(id));
-  }
-  return out;
+  return ReadWithIds<v1::RolloutEvent>(
+      *pool_,
+      "SELECT id, body FROM rollout_events WHERE ($1 = '' OR day >= $1) AND ($2 = '' OR day <= $2) "
+      "AND ($3 = '' OR organization = $3) ORDER BY day, id",
+      p, "rollout event");
 }
 
 absl::StatusOr<v1::AuditRecord> PostgresStore::AddAudit(const v1::AuditRecord& record) {
-  v1::AuditRecord stored = record;
-  stored.clear_id();
-  ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
   PgParams p;
   p.AddText(record.actor());
   p.AddText(record.action());
-  p.AddBytea(stored.SerializeAsString());
-  ASSIGN_OR_RETURN(PgResult r, conn->ExecParams("INSERT INTO audit_log(actor, action, body) "
-                                                "VALUES ($1, $2, $3) RETURNING id",
-                                                p));
-  ASSIGN_OR_RETURN(int64_t id, DecodeInt8(r.Value(0, 0)));
-  stored.set_id(static_cast<uint64_t>(id));
-  return stored;
+  return InsertWithId(*pool_,
+                      "INSERT INTO audit_log(actor, action, body) VALUES ($1, $2, $3) RETURNING id",
+                      p, record);
 }
 
 absl::StatusOr<std::vector<v1::AuditRecord>> PostgresStore::ListAudit(uint32_t limit) {
-  ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
   PgParams p;
   p.AddInt8(limit);
   // LIMIT NULL means no limit.
-  ASSIGN_OR_RETURN(PgResult r, conn->ExecParams("SELECT id, body FROM audit_log ORDER BY id DESC "
-                                                "LIMIT NULLIF($1, 0)",
-                                                p));
-  std::vector<v1::AuditRecord> out(r.rows());
-  for (int i = 0; i < r.rows(); ++i) {
-    RETURN_IF_ERROR(ParseBody(r.Value(i, 1), out[i], "audit record"));
-    ASSIGN_OR_RETURN(int64_t id, DecodeInt8(r.Value(i, 0)));
-    out[i].set_id(static_cast<uint64_t>(id));
-  }
-  return out;
+  return ReadWithIds<v1::AuditRecord>(
+      *pool_, "SELECT id, body FROM audit_log ORDER BY id DESC LIMIT NULLIF($1, 0)", p,
+      "audit record");
 }
 
 }  // namespace pinning::aggregator
