@@ -1,7 +1,7 @@
 // privacy_benchmark: costs of the privacy core next to a one-shot HMAC-SHA256 baseline.
 //
-//   bazel run -c opt //bench:privacy_benchmark -- \
-//       --benchmark_repetitions=10 --benchmark_report_aggregates_only=true
+//   bazel run -c opt //bench:privacy_benchmark -- --benchmark_repetitions=10
+//       --benchmark_report_aggregates_only=true                      (one command line)
 //
 // BM_HmacSha256OneShot is the baseline: one OpenSSL HMAC() over the same 29-byte message a PRR bit
 // hashes (key setup included, as a naive client would do per bit). BM_EncodePing/K/s encodes one

@@ -40,7 +40,7 @@ class FakeRates {
       ++calls_;
       if (fail_) return absl::UnavailableError("down");
       v1::RatesResponse response;
-      for (const std::string org : {std::string("Acorn Bank"), std::string(kEvilOrg)}) {
+      for (const std::string& org : {std::string("Acorn Bank"), std::string(kEvilOrg)}) {
         v1::RateSeries* series = response.add_series();
         series->set_key(org);
         if (!request.per_day()) {

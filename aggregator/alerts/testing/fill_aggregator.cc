@@ -1,8 +1,8 @@
 // fill_aggregator: fills a running aggregatord with a synthetic population's pings (known rates,
 // a MITM spike, rollout events) through its gRPC APIs, for demos, screenshots and browser tests.
 //
-//   fill_aggregator --server=127.0.0.1:8443 --ca_file=ca.pem --token_file=admin.token \
-//       --days=120 --clients=1500
+//   fill_aggregator --server=127.0.0.1:8443 --ca_file=ca.pem --token_file=admin.token
+//       --days=120 --clients=1500                                    (one command line)
 //
 // The aggregator must accept days that old (--max_age_days >= days) and the demo parameters'
 // epsilons (f = 0.1, p = 0.1, q = 0.9, 16 pinsets per ping). The token (privacy-admin) is read
