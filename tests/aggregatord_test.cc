@@ -1,5 +1,5 @@
 // The aggregatord binary's command-line contract: the machine-readable start lines, port files,
-// the HTTP gateway's /healthz and /metrics, and a clean exit on SIGTERM.
+// the HTTP gateway's /healthz and /metrics, token rotation on SIGHUP, and a clean exit on SIGTERM.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <string>
 
 #include "absl/strings/numbers.h"
@@ -20,8 +21,9 @@
 namespace pinning::tests {
 namespace {
 
-// HttpGet sends a plain HTTP/1.0 GET to 127.0.0.1:port and returns the whole response.
-std::string HttpGet(int port, const std::string& path) {
+// HttpGet sends a plain HTTP/1.0 GET to 127.0.0.1:port (with `Authorization: Bearer token` when
+// `token` is not empty) and returns the whole response.
+std::string HttpGet(int port, const std::string& path, const std::string& token = "") {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -31,7 +33,10 @@ std::string HttpGet(int port, const std::string& path) {
     ::close(fd);
     return "";
   }
-  const std::string request = absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: localhost\r\n\r\n");
+  const std::string request =
+      absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: localhost\r\n",
+                   token.empty() ? "" : absl::StrCat("Authorization: Bearer ", token, "\r\n"),
+                   "\r\n");
   (void)!::send(fd, request.data(), request.size(), 0);
   std::string response;
   char buffer[4096];
@@ -54,7 +59,7 @@ int WaitForPort(const std::string& path, Subprocess& process) {
   return 0;
 }
 
-TEST(AggregatordTest, StartsServesHttpAndStopsCleanlyOnSigterm) {
+TEST(AggregatordTest, StartsServesHttpRotatesTokensOnSighupAndStopsCleanlyOnSigterm) {
   absl::StatusOr<std::string> dir = MakeTempDir("aggregatord");
   ASSERT_TRUE(dir.ok());
   absl::StatusOr<ConfigFiles> files = WriteConfigFiles(*dir);
@@ -88,6 +93,35 @@ TEST(AggregatordTest, StartsServesHttpAndStopsCleanlyOnSigterm) {
   // The API needs a token.
   const std::string api = HttpGet(http_port, "/api/v1/params");
   EXPECT_NE(api.find(" 401 "), std::string::npos) << api;
+  EXPECT_NE(HttpGet(http_port, "/api/v1/params", TestEnv::kReaderToken).find(" 200 "),
+            std::string::npos);
+
+  // SIGHUP re-reads the token file: the rotated token works, the old one no longer does.
+  constexpr char kRotated[] = "rotated-reader-token-0003";
+  EXPECT_NE(HttpGet(http_port, "/api/v1/params", kRotated).find(" 401 "), std::string::npos);
+  std::ofstream(files->token_file) << kRotated << " reader dashboard\n";
+  (*process)->Signal(SIGHUP);
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (ReadFileOrEmpty(*dir + "/stdout").find("tokens reloaded\n") == std::string::npos &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_NE(ReadFileOrEmpty(*dir + "/stdout").find("tokens reloaded\n"), std::string::npos)
+      << ReadFileOrEmpty(*dir + "/stderr");
+  EXPECT_NE(HttpGet(http_port, "/api/v1/params", kRotated).find(" 200 "), std::string::npos);
+  EXPECT_NE(HttpGet(http_port, "/api/v1/params", TestEnv::kReaderToken).find(" 401 "),
+            std::string::npos);
+  // A broken file: reported on stderr, the process keeps serving with the tokens it has.
+  std::ofstream(files->token_file) << "short reader x\n";
+  (*process)->Signal(SIGHUP);
+  const absl::Time deadline2 = absl::Now() + absl::Seconds(10);
+  while (ReadFileOrEmpty(*dir + "/stderr").find("SIGHUP:") == std::string::npos &&
+         absl::Now() < deadline2) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_NE(ReadFileOrEmpty(*dir + "/stderr").find("the tokens in use stay"), std::string::npos)
+      << ReadFileOrEmpty(*dir + "/stderr");
+  EXPECT_NE(HttpGet(http_port, "/api/v1/params", kRotated).find(" 200 "), std::string::npos);
 
   (*process)->Signal(SIGTERM);
   std::optional<int> status = (*process)->WaitFor(absl::Seconds(20));

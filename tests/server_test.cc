@@ -3,6 +3,8 @@
 // retries, visibility of a report within 2 s, SubmitBatch accounting, and load shedding.
 #include <atomic>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -15,6 +17,7 @@
 #include "aggregator/storage/day.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "privacy/pinset_state.h"
 #include "proto/params.grpc.pb.h"
@@ -26,6 +29,7 @@ namespace pinning::tests {
 namespace {
 
 using ::privacy::PinsetState;
+using ::testing::HasSubstr;
 
 std::unique_ptr<TestEnv> MakeEnv(std::function<void(aggregator::ServerOptions&)> customize = {}) {
   absl::StatusOr<std::unique_ptr<TestEnv>> env = TestEnv::Create(std::move(customize));
@@ -241,6 +245,43 @@ v1::PublishParamsRequest Publish(double f, double p, double q, uint32_t s, bool 
   request.set_dry_run(dry_run);
   request.set_note("test");
   return request;
+}
+
+TEST(ServerTest, ReloadTokensRotatesThemWithoutARestart) {
+  std::unique_ptr<TestEnv> env = MakeEnv();
+  ASSERT_NE(env, nullptr);
+  auto query = v1::Query::NewStub(env->Channel());
+  v1::ListParamsResponse list;
+  auto call_query = [&](const std::string& token) {
+    auto context = env->Context(token);
+    return query->ListParams(context.get(), v1::ListParamsRequest(), &list).error_code();
+  };
+  ASSERT_EQ(call_query(TestEnv::kReaderToken), grpc::StatusCode::OK);
+  constexpr char kRotated[] = "rotated-reader-token-0002";
+
+  // The file now holds a new reader token and no longer the old one.
+  const std::string& file = env->options().token_file;
+  ASSERT_FALSE(file.empty());
+  std::ofstream(file) << kRotated << " reader dashboard\n"
+                      << TestEnv::kAdminToken << " privacy-admin " << TestEnv::kAdminName << "\n";
+  EXPECT_EQ(call_query(kRotated), grpc::StatusCode::UNAUTHENTICATED);  // not before the reload
+  ASSERT_TRUE(env->server().ReloadTokens().ok());
+  EXPECT_EQ(call_query(kRotated), grpc::StatusCode::OK);
+  EXPECT_EQ(call_query(TestEnv::kReaderToken), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(call_query(TestEnv::kAdminToken), grpc::StatusCode::OK);
+
+  // A broken file is refused, naming the line, and the tokens in use stay.
+  std::ofstream(file) << kRotated << " reader dashboard\nshort reader x\n";
+  absl::Status broken = env->server().ReloadTokens();
+  EXPECT_EQ(broken.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(broken.message()), HasSubstr("line 2"));
+  EXPECT_EQ(call_query(kRotated), grpc::StatusCode::OK);
+  EXPECT_EQ(call_query(TestEnv::kAdminToken), grpc::StatusCode::OK);
+  std::filesystem::remove(file);
+  EXPECT_EQ(env->server().ReloadTokens().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(call_query(kRotated), grpc::StatusCode::OK);
+  EXPECT_EQ(env->Metric("pinning_token_reloads_total{result=\"ok\"}"), 1);
+  EXPECT_EQ(env->Metric("pinning_token_reloads_total{result=\"error\"}"), 2);
 }
 
 TEST(ServerTest, PublishParamsEnforcesTheEpsilonCeilingAndAudits) {

@@ -10,6 +10,8 @@
 // the ports (atomically: written to a temporary name, then renamed).
 // SIGTERM or SIGINT shuts down gracefully: the health service turns NOT_SERVING, new calls are
 // refused, in-flight calls finish (pending commits are drained) and the process exits 0.
+// SIGHUP re-reads --token_file (token rotation without a restart) and prints `tokens reloaded`
+// on stdout, or the error on stderr while the tokens in use stay.
 // See docs/aggregator.md for every flag.
 #include <signal.h>
 #include <stdio.h>
@@ -191,12 +193,13 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  // Block the shutdown signals in every thread (gRPC's threads inherit this mask) and take them
-  // synchronously below, so shutdown runs in normal code rather than in a signal handler.
+  // Block the shutdown and reload signals in every thread (gRPC's threads inherit this mask) and
+  // take them synchronously below, so they are handled in normal code, not in a signal handler.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(OptionsFromFlags(argv[0]));
@@ -226,7 +229,13 @@ int main(int argc, char** argv) {
   std::cout << "listening on " << (*server)->address() << std::endl;
 
   int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  while (sigwait(&signals, &signal_number) == 0 && signal_number == SIGHUP) {
+    if (absl::Status reloaded = (*server)->ReloadTokens(); reloaded.ok()) {
+      std::cout << "tokens reloaded" << std::endl;
+    } else {
+      std::cerr << "aggregatord: SIGHUP: " << reloaded << "\n";
+    }
+  }
   std::cerr << "aggregatord: signal " << signal_number << ", shutting down\n";
   (*server)->Shutdown();
   std::cerr << "aggregatord: stopped\n";

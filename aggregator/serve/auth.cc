@@ -77,8 +77,35 @@ absl::StatusOr<TokenStore> TokenStore::Parse(absl::string_view text) {
     }
     entries.push_back(std::move(entry));
   }
-  return TokenStore(std::move(entries));
+  return TokenStore(std::make_shared<const std::vector<Entry>>(std::move(entries)));
 }
+
+TokenStore::TokenStore(TokenStore&& other) : entries_(other.Take()) {}
+
+TokenStore& TokenStore::operator=(TokenStore&& other) {
+  if (this != &other) Replace(std::move(other));
+  return *this;
+}
+
+TokenStore::Entries TokenStore::Take() {
+  absl::MutexLock lock(&mu_);
+  Entries taken = std::move(entries_);
+  entries_ = std::make_shared<const std::vector<Entry>>();
+  return taken;
+}
+
+TokenStore::Entries TokenStore::Snapshot() const {
+  absl::MutexLock lock(&mu_);
+  return entries_;
+}
+
+void TokenStore::Replace(TokenStore&& other) {
+  Entries replacement = other.Take();
+  absl::MutexLock lock(&mu_);
+  entries_ = std::move(replacement);
+}
+
+size_t TokenStore::size() const { return Snapshot()->size(); }
 
 absl::StatusOr<TokenStore> TokenStore::LoadFile(const std::string& path) {
   std::ifstream in(path);
@@ -98,8 +125,9 @@ absl::StatusOr<Principal> TokenStore::Authenticate(absl::string_view authorizati
   }
   const std::array<uint8_t, 32> digest = Sha256(authorization.substr(kBearer.size()));
   // Visit every entry: the work done does not depend on which entry (if any) matches.
+  const Entries entries = Snapshot();  // the set this call is checked against, whole
   const Entry* match = nullptr;
-  for (const Entry& entry : entries_) {
+  for (const Entry& entry : *entries) {
     const bool equal = CRYPTO_memcmp(entry.digest.data(), digest.data(), digest.size()) == 0;
     if (equal) match = &entry;
   }

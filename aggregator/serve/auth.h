@@ -12,7 +12,9 @@
 // Only SHA-256 digests of the tokens are kept in memory. A presented token is hashed and compared
 // with every stored digest using CRYPTO_memcmp over the equal-length digests, without stopping at a
 // match, so neither the position of a match nor the length of a common prefix shows in the timing.
-// TokenStore is immutable after construction and safe to use from any thread.
+//
+// Rotation: Replace swaps in a newly loaded set as a whole (aggregatord does it on SIGHUP), so a
+// call is checked against the old set or the new one, never a mix. Thread-safe.
 #ifndef AGGREGATOR_SERVE_AUTH_H_
 #define AGGREGATOR_SERVE_AUTH_H_
 
@@ -21,8 +23,12 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 
 namespace pinning::aggregator {
 
@@ -58,17 +64,27 @@ class TokenStore {
   // token satisfies kReader). PERMISSION_DENIED for a valid token with too weak a role.
   absl::StatusOr<Principal> Authorize(absl::string_view authorization, Role required) const;
 
+  // Replace makes `other`'s tokens the ones accepted from now on (`other` is left empty).
+  void Replace(TokenStore&& other) ABSL_LOCKS_EXCLUDED(mu_);
+
   // size returns the number of tokens.
-  size_t size() const { return entries_.size(); }
+  size_t size() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  TokenStore(TokenStore&& other);
+  TokenStore& operator=(TokenStore&& other);
 
  private:
   struct Entry {
     std::array<uint8_t, 32> digest;
     Principal principal;
   };
-  explicit TokenStore(std::vector<Entry> entries) : entries_(std::move(entries)) {}
+  using Entries = std::shared_ptr<const std::vector<Entry>>;
+  explicit TokenStore(Entries entries) : entries_(std::move(entries)) {}
+  Entries Snapshot() const ABSL_LOCKS_EXCLUDED(mu_);
+  Entries Take() ABSL_LOCKS_EXCLUDED(mu_);
 
-  std::vector<Entry> entries_;
+  mutable absl::Mutex mu_;
+  Entries entries_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace pinning::aggregator

@@ -134,6 +134,7 @@ class ServerImpl final : public Server {
   void Shutdown() override;
   void Wait() override { shutdown_done_.WaitForNotification(); }
   std::string MetricsText() const override { return metrics_.ExportPrometheus(); }
+  absl::Status ReloadTokens() override;
 
  private:
   const ServerOptions options_;
@@ -315,6 +316,24 @@ absl::Status ServerImpl::Init() {
                      HttpGateway::Start(http, http_backend_.get(), tokens_.get(), &metrics_));
   }
   maintenance_thread_ = std::thread([this] { MaintenanceLoop(); });
+  return absl::OkStatus();
+}
+
+absl::Status ServerImpl::ReloadTokens() {
+  LabeledCounter* reloads = metrics_.AddLabeledCounter(
+      "pinning_token_reloads_total", "Token file reloads, by result.", "result");
+  if (options_.token_file.empty()) {
+    reloads->Increment("error");
+    return absl::FailedPreconditionError("no token file to reload (--token_file is empty)");
+  }
+  absl::StatusOr<TokenStore> loaded = TokenStore::LoadFile(options_.token_file);
+  if (!loaded.ok()) {
+    reloads->Increment("error");
+    return absl::Status(loaded.status().code(),
+                        absl::StrCat(loaded.status().message(), "; the tokens in use stay"));
+  }
+  tokens_->Replace(*std::move(loaded));
+  reloads->Increment("ok");
   return absl::OkStatus();
 }
 

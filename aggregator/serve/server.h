@@ -162,6 +162,13 @@ class Server {
 
   // MetricsText returns the server's metrics in Prometheus text format.
   virtual std::string MetricsText() const = 0;
+
+  // ReloadTokens re-reads `token_file` and, when it parses, makes its tokens the ones gRPC and
+  // HTTP accept from the next call on (token rotation without a restart; aggregatord does it on
+  // SIGHUP). On error (NOT_FOUND, INVALID_ARGUMENT naming the line; FAILED_PRECONDITION without a
+  // token file) the tokens in use stay. Counted in
+  // pinning_token_reloads_total{result="ok"|"error"}.
+  [[nodiscard]] virtual absl::Status ReloadTokens() = 0;
 };
 
 }  // namespace pinning::aggregator
