@@ -540,17 +540,23 @@ class SqliteStore::Impl {
     return absl::OkStatus();
   }
 
-  // ForEachRollupRow serves ForEachCount from counts_rollup (rows summed over dimensions).
-  absl::Status ForEachRollupRow(const CountQuery& query,
-                                absl::FunctionRef<void(const CountRow&)> fn)
+  // ReadCountRows runs `st`, a SELECT over counts (`with_dims`: day, params_version, catalog_id,
+  // dims_id, pinset, reports, ones0..) or counts_rollup (the same without dims_id: rows summed over
+  // dimensions), and calls `fn` with the rows that pass `query`'s params and dimension filters.
+  absl::Status ReadCountRows(Statement& st, const CountQuery& query, bool with_dims,
+                             absl::FunctionRef<void(const CountRow&)> fn)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_) {
-    Statement& st = r_rollup_;
     st.BindInt(1, query.from_day);
     st.BindInt(2, query.to_day);
     st.BindInt(3, query.include_group_totals ? kGroupTotalPinset : 0);
+    const int d = with_dims ? 1 : 0;  // columns after catalog_id shift by one with dims_id
+    // Dimension filter, evaluated once per dims id.
+    absl::flat_hash_map<int64_t, bool> dims_match;
     bool reloaded = false;
-    int64_t last_catalog_id = -1;
+    int64_t last_catalog_id = -1, last_dims_id = -1;
     const std::string* last_catalog = nullptr;
+    const DimsKey* last_dims = nullptr;
+    bool last_match = true;
     absl::Status status = absl::OkStatus();
     for (;;) {
       absl::StatusOr<int> rc = st.Step();
@@ -562,29 +568,53 @@ class SqliteStore::Impl {
       const uint32_t params_version = static_cast<uint32_t>(st.Int(1));
       if (query.params_version != 0 && params_version != query.params_version) continue;
       const int64_t catalog_id = st.Int(2);
-      if (catalog_id != last_catalog_id) {
-        auto cat = r_catalogs_.find(catalog_id);
-        if (cat == r_catalogs_.end() && !reloaded) {
+      const int64_t dims_id = with_dims ? st.Int(3) : -1;
+      // Consecutive rows mostly share their catalog and dimensions: skip the lookups then.
+      if (catalog_id != last_catalog_id || dims_id != last_dims_id) {
+        if (!reloaded &&
+            (!r_catalogs_.contains(catalog_id) || (with_dims && !r_dims_.contains(dims_id)))) {
+          // Ids created after the dictionaries were loaded.
           status = LoadReaderDictionaries();
           if (!status.ok()) break;
           reloaded = true;
-          cat = r_catalogs_.find(catalog_id);
         }
-        if (cat == r_catalogs_.end()) {
+        auto cat = r_catalogs_.find(catalog_id);
+        auto dims = with_dims ? r_dims_.find(dims_id) : r_dims_.end();
+        if (cat == r_catalogs_.end() || (with_dims && dims == r_dims_.end())) {
           status = absl::DataLossError(
-              absl::StrCat("rollup row references unknown catalog id ", catalog_id));
+              with_dims ? absl::StrCat("counts row references unknown catalog id ", catalog_id,
+                                       " or dims id ", dims_id)
+                        : absl::StrCat("rollup row references unknown catalog id ", catalog_id));
           break;
         }
         last_catalog_id = catalog_id;
+        last_dims_id = dims_id;
         last_catalog = &cat->second;
+        if (with_dims) {
+          auto [match_it, inserted] = dims_match.try_emplace(dims_id, false);
+          if (inserted) {
+            const DimsKey& k = dims->second;
+            match_it->second = (query.product.empty() || query.product == k.product) &&
+                               (query.channel.empty() || query.channel == k.channel) &&
+                               (query.major_version == 0 || query.major_version == k.major_version);
+          }
+          last_dims = &dims->second;
+          last_match = match_it->second;
+        }
       }
+      if (!last_match) continue;
       CountRow row;
       row.day = static_cast<DayNumber>(st.Int(0));
       row.params_version = params_version;
       row.catalog_version = *last_catalog;
-      row.pinset = static_cast<int32_t>(st.Int(3));
-      row.reports = st.Int(4);
-      for (int b = 0; b < kMaxBitsPerPinset; ++b) row.ones[b] = st.Int(5 + b);
+      if (last_dims != nullptr) {
+        row.product = last_dims->product;
+        row.channel = last_dims->channel;
+        row.major_version = last_dims->major_version;
+      }
+      row.pinset = static_cast<int32_t>(st.Int(3 + d));
+      row.reports = st.Int(4 + d);
+      for (int b = 0; b < kMaxBitsPerPinset; ++b) row.ones[b] = st.Int(5 + d + b);
       fn(row);
     }
     st.Reset();
@@ -836,74 +866,9 @@ absl::Status SqliteStore::ForEachCount(const CountQuery& query,
   absl::MutexLock lock(&m.read_mu_);
   if (query.sum_dimensions && m.has_rollup_ && query.product.empty() && query.channel.empty() &&
       query.major_version == 0) {
-    return m.ForEachRollupRow(query, fn);
+    return m.ReadCountRows(m.r_rollup_, query, /*with_dims=*/false, fn);
   }
-  Statement& st = m.r_counts_;
-  st.BindInt(1, query.from_day);
-  st.BindInt(2, query.to_day);
-  st.BindInt(3, query.include_group_totals ? kGroupTotalPinset : 0);
-  // Dimension filter, evaluated once per dims id.
-  absl::flat_hash_map<int64_t, bool> dims_match;
-  bool reloaded = false;
-  int64_t last_catalog_id = -1, last_dims_id = -1;
-  const std::string* last_catalog = nullptr;
-  const DimsKey* last_dims = nullptr;
-  bool last_match = false;
-  absl::Status status = absl::OkStatus();
-  for (;;) {
-    absl::StatusOr<int> rc = st.Step();
-    if (!rc.ok()) {
-      status = rc.status();
-      break;
-    }
-    if (*rc != SQLITE_ROW) break;
-    const uint32_t params_version = static_cast<uint32_t>(st.Int(1));
-    if (query.params_version != 0 && params_version != query.params_version) continue;
-    const int64_t catalog_id = st.Int(2);
-    const int64_t dims_id = st.Int(3);
-    // Consecutive rows mostly share their catalog and dimensions: skip the lookups then.
-    if (catalog_id != last_catalog_id || dims_id != last_dims_id) {
-      if (!reloaded && (!m.r_catalogs_.contains(catalog_id) || !m.r_dims_.contains(dims_id))) {
-        // Ids created after the dictionaries were loaded.
-        status = m.LoadReaderDictionaries();
-        if (!status.ok()) break;
-        reloaded = true;
-      }
-      auto cat = m.r_catalogs_.find(catalog_id);
-      auto dims = m.r_dims_.find(dims_id);
-      if (cat == m.r_catalogs_.end() || dims == m.r_dims_.end()) {
-        status = absl::DataLossError(absl::StrCat("counts row references unknown catalog id ",
-                                                  catalog_id, " or dims id ", dims_id));
-        break;
-      }
-      auto [match_it, inserted] = dims_match.try_emplace(dims_id, false);
-      if (inserted) {
-        const DimsKey& d = dims->second;
-        match_it->second = (query.product.empty() || query.product == d.product) &&
-                           (query.channel.empty() || query.channel == d.channel) &&
-                           (query.major_version == 0 || query.major_version == d.major_version);
-      }
-      last_catalog_id = catalog_id;
-      last_dims_id = dims_id;
-      last_catalog = &cat->second;
-      last_dims = &dims->second;
-      last_match = match_it->second;
-    }
-    if (!last_match) continue;
-    CountRow row;
-    row.day = static_cast<DayNumber>(st.Int(0));
-    row.params_version = params_version;
-    row.catalog_version = *last_catalog;
-    row.product = last_dims->product;
-    row.channel = last_dims->channel;
-    row.major_version = last_dims->major_version;
-    row.pinset = static_cast<int32_t>(st.Int(4));
-    row.reports = st.Int(5);
-    for (int b = 0; b < kMaxBitsPerPinset; ++b) row.ones[b] = st.Int(6 + b);
-    fn(row);
-  }
-  st.Reset();
-  return status;
+  return m.ReadCountRows(m.r_counts_, query, /*with_dims=*/true, fn);
 }
 
 absl::Status SqliteStore::AddCounts(absl::Span<const CountRow> rows) {
