@@ -242,6 +242,18 @@ absl::Status LockPartitions(PgConnection& conn, absl::string_view schema) {
   return conn.Exec("SET LOCAL lock_timeout = '1s'").status();
 }
 
+// The seen_pings partition of one day, and its name's prefix.
+constexpr absl::string_view kPartitionPrefix = "seen_pings_d";
+std::string PartitionName(DayNumber day) { return absl::StrCat(kPartitionPrefix, day); }
+
+// PartitionExists reports whether the table `partition` exists.
+absl::StatusOr<bool> PartitionExists(PgConnection& conn, const std::string& partition) {
+  PgParams name;
+  name.AddText(partition);
+  ASSIGN_OR_RETURN(PgResult exists, conn.ExecParams("SELECT to_regclass($1) IS NOT NULL", name));
+  return postgres::DecodeBool(exists.Value(0, 0));
+}
+
 // InTransaction runs `body` between BEGIN and COMMIT on `conn`, rolling back on failure.
 template <typename F>
 absl::Status InTransaction(PgConnection& conn, F body) {
@@ -360,15 +372,11 @@ absl::Status PostgresStore::EnsureDayPartitions(absl::Span<const PingRecord> pin
   missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
   ASSIGN_OR_RETURN(ConnectionPool::Lease conn, pool_->Acquire());
   for (DayNumber day : missing) {
-    const std::string partition = absl::StrCat("seen_pings_d", day);
+    const std::string partition = PartitionName(day);
     RETURN_IF_ERROR(InTransaction(*conn, [&]() -> absl::Status {
       // Replicas create partitions one at a time; the loser of a race finds the partition.
       RETURN_IF_ERROR(LockPartitions(*conn, options_.schema));
-      PgParams name;
-      name.AddText(partition);
-      ASSIGN_OR_RETURN(PgResult exists,
-                       conn->ExecParams("SELECT to_regclass($1) IS NOT NULL", name));
-      ASSIGN_OR_RETURN(bool has_partition, postgres::DecodeBool(exists.Value(0, 0)));
+      ASSIGN_OR_RETURN(bool has_partition, PartitionExists(*conn, partition));
       if (has_partition) return absl::OkStatus();
       // A day that already has rows in the default partition stays there (creating its
       // partition would fail); pruning deletes them.
@@ -403,7 +411,7 @@ absl::StatusOr<int64_t> PostgresStore::DropExpiredPartitions(DayNumber first_kep
   for (int i = 0; i < list.rows(); ++i) {
     absl::string_view name = list.Value(i, 0);
     int64_t day = 0;
-    if (absl::ConsumePrefix(&name, "seen_pings_d") && absl::SimpleAtoi(name, &day) &&
+    if (absl::ConsumePrefix(&name, kPartitionPrefix) && absl::SimpleAtoi(name, &day) &&
         day < first_kept_day) {
       expired.push_back(static_cast<DayNumber>(day));
     }
@@ -411,17 +419,15 @@ absl::StatusOr<int64_t> PostgresStore::DropExpiredPartitions(DayNumber first_kep
   std::sort(expired.begin(), expired.end());
   int64_t removed = 0;
   for (DayNumber day : expired) {
-    const std::string partition = absl::StrCat("seen_pings_d", day);
+    const std::string partition = PartitionName(day);
     RETURN_IF_ERROR(InTransaction(*conn, [&]() -> absl::Status {
       RETURN_IF_ERROR(LockPartitions(*conn, options_.schema));
-      PgParams name;
-      name.AddText(partition);
-      ASSIGN_OR_RETURN(PgResult exists,
-                       conn->ExecParams("SELECT to_regclass($1) IS NOT NULL", name));
-      ASSIGN_OR_RETURN(bool has_partition, postgres::DecodeBool(exists.Value(0, 0)));
+      ASSIGN_OR_RETURN(bool has_partition, PartitionExists(*conn, partition));
       if (!has_partition) return absl::OkStatus();  // another replica dropped it
       // Counting a large day exactly would scan it (minutes at 100M ids, blocking the caller):
       // above kExactCountLimit the planner's row estimate (kept by autovacuum's ANALYZE) is used.
+      PgParams name;
+      name.AddText(partition);
       ASSIGN_OR_RETURN(PgResult estimate,
                        conn->ExecParams("SELECT reltuples::int8 FROM pg_class WHERE oid = "
                                         "to_regclass($1)",
