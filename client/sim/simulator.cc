@@ -57,35 +57,11 @@ class SimClock {
   std::atomic<int64_t> nanos_{0};
 };
 
-// RelayTransport stands for a relay in front of the aggregator: browsers hand their pings to it
-// (acknowledged once queued), and the relay forwards them upstream with SubmitBatch. Params.Get
-// passes through. Used by one shard's thread at a time.
-class RelayTransport final : public IngestTransport {
+// ForwardingTransport passes every call to `upstream`; the transports below override the one
+// call they change.
+class ForwardingTransport : public IngestTransport {
  public:
-  RelayTransport(IngestTransport* upstream, size_t capacity)
-      : upstream_(upstream), queue_(capacity) {}
-
-  SubmitOutcome Submit(const v1::Ping& ping, absl::Duration) override {
-    return SubmitOutcome{.status = queue_.Append(ping)};
-  }
-  BatchOutcome SubmitBatch(absl::Span<const v1::Ping> pings, absl::Duration timeout) override {
-    return upstream_->SubmitBatch(pings, timeout);
-  }
-  ParamsOutcome GetParams(absl::string_view known, absl::Duration timeout) override {
-    return upstream_->GetParams(known, timeout);
-  }
-  InMemoryPendingPings& queue() { return queue_; }
-
- private:
-  IngestTransport* upstream_;
-  InMemoryPendingPings queue_;
-};
-
-// CachingParamsTransport answers Params.Get from a per-day cache (like a CDN in front of the
-// Params service) and passes everything else through. Used by one shard's thread at a time.
-class CachingParamsTransport final : public IngestTransport {
- public:
-  explicit CachingParamsTransport(IngestTransport* upstream) : upstream_(upstream) {}
+  explicit ForwardingTransport(IngestTransport* upstream) : upstream_(upstream) {}
 
   SubmitOutcome Submit(const v1::Ping& ping, absl::Duration timeout) override {
     return upstream_->Submit(ping, timeout);
@@ -93,6 +69,37 @@ class CachingParamsTransport final : public IngestTransport {
   BatchOutcome SubmitBatch(absl::Span<const v1::Ping> pings, absl::Duration timeout) override {
     return upstream_->SubmitBatch(pings, timeout);
   }
+  ParamsOutcome GetParams(absl::string_view known, absl::Duration timeout) override {
+    return upstream_->GetParams(known, timeout);
+  }
+
+ protected:
+  IngestTransport* const upstream_;
+};
+
+// RelayTransport stands for a relay in front of the aggregator: browsers hand their pings to it
+// (acknowledged once queued), and the relay forwards them upstream with SubmitBatch. Params.Get
+// passes through. Used by one shard's thread at a time.
+class RelayTransport final : public ForwardingTransport {
+ public:
+  RelayTransport(IngestTransport* upstream, size_t capacity)
+      : ForwardingTransport(upstream), queue_(capacity) {}
+
+  SubmitOutcome Submit(const v1::Ping& ping, absl::Duration) override {
+    return SubmitOutcome{.status = queue_.Append(ping)};
+  }
+  InMemoryPendingPings& queue() { return queue_; }
+
+ private:
+  InMemoryPendingPings queue_;
+};
+
+// CachingParamsTransport answers Params.Get from a per-day cache (like a CDN in front of the
+// Params service) and passes everything else through. Used by one shard's thread at a time.
+class CachingParamsTransport final : public ForwardingTransport {
+ public:
+  using ForwardingTransport::ForwardingTransport;
+
   ParamsOutcome GetParams(absl::string_view known, absl::Duration timeout) override {
     auto it = cache_.find(known);
     if (it != cache_.end()) return it->second;
@@ -106,21 +113,15 @@ class CachingParamsTransport final : public IngestTransport {
   uint64_t calls() const { return calls_; }
 
  private:
-  IngestTransport* upstream_;
   absl::flat_hash_map<std::string, ParamsOutcome> cache_;
   uint64_t calls_ = 0;
 };
 
 // CountingTransport counts Params.Get calls that reach the aggregator.
-class CountingTransport final : public IngestTransport {
+class CountingTransport final : public ForwardingTransport {
  public:
-  explicit CountingTransport(IngestTransport* upstream) : upstream_(upstream) {}
-  SubmitOutcome Submit(const v1::Ping& ping, absl::Duration timeout) override {
-    return upstream_->Submit(ping, timeout);
-  }
-  BatchOutcome SubmitBatch(absl::Span<const v1::Ping> pings, absl::Duration timeout) override {
-    return upstream_->SubmitBatch(pings, timeout);
-  }
+  using ForwardingTransport::ForwardingTransport;
+
   ParamsOutcome GetParams(absl::string_view known, absl::Duration timeout) override {
     ++calls_;
     return upstream_->GetParams(known, timeout);
@@ -128,7 +129,6 @@ class CountingTransport final : public IngestTransport {
   uint64_t calls() const { return calls_; }
 
  private:
-  IngestTransport* upstream_;
   uint64_t calls_ = 0;
 };
 
