@@ -6,6 +6,7 @@
 
 #include "aggregator/registry/catalog_version.h"
 #include "aggregator/storage/sqlite_store.h"
+#include "third_party/absl_compat/status_macros.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 
@@ -47,18 +48,29 @@ class RegistryTest : public ::testing::Test {
   void Reopen() {
     registry_.reset();
     store_.reset();
+    absl::StatusOr<Replica> replica = OpenReplica();
+    ASSERT_TRUE(replica.ok()) << replica.status();
+    store_ = std::move(replica->store);
+    registry_ = std::move(replica->registry);
+  }
+
+  // A store connection to the test's database and a registry loaded from it: what one aggregator
+  // replica has.
+  struct Replica {
+    std::unique_ptr<SqliteStore> store;
+    std::unique_ptr<Registry> registry;
+  };
+  absl::StatusOr<Replica> OpenReplica() const {
     SqliteStoreOptions store_options;
     store_options.path = path_;
-    auto store = SqliteStore::Open(store_options);
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = *std::move(store);
+    Replica replica;
+    ASSIGN_OR_RETURN(replica.store, SqliteStore::Open(store_options));
     RegistryOptions options;
     options.max_epsilon_one = 4.0;
     options.max_epsilon_inf = 7.0;
     options.now = [] { return absl::FromUnixSeconds(1700000000); };
-    auto registry = Registry::Load(store_.get(), options);
-    ASSERT_TRUE(registry.ok()) << registry.status();
-    registry_ = *std::move(registry);
+    ASSIGN_OR_RETURN(replica.registry, Registry::Load(replica.store.get(), options));
+    return replica;
   }
 
   std::string path_;
@@ -235,31 +247,25 @@ TEST_F(RegistryTest, ReplicasSharingAStoreAgreeOnVersionNumbers) {
   ASSERT_TRUE(registry_->PublishCatalog(ThreePinsets(), "", "alice").ok());
   ASSERT_TRUE(registry_->PublishParams(MakeParams(0.5, 0.25, 0.75, 1), "", "", "alice").ok());
   // A second replica: its own store connection and registry on the same database.
-  SqliteStoreOptions store_options;
-  store_options.path = path_;
-  auto other_store = SqliteStore::Open(store_options);
-  ASSERT_TRUE(other_store.ok());
-  RegistryOptions options;
-  options.max_epsilon_one = 4.0;
-  options.max_epsilon_inf = 7.0;
-  auto other = Registry::Load(other_store->get(), options);
-  ASSERT_TRUE(other.ok());
-  ASSERT_TRUE((*other)->Params(1).has_value());
+  absl::StatusOr<Replica> replica = OpenReplica();
+  ASSERT_TRUE(replica.ok()) << replica.status();
+  Registry* other = replica->registry.get();
+  ASSERT_TRUE(other->Params(1).has_value());
 
   // This replica publishes version 2; the other one does not know it yet.
   ASSERT_TRUE(registry_->PublishParams(MakeParams(0.75, 0.25, 0.75, 1), "", "", "alice").ok());
-  EXPECT_FALSE((*other)->NeedsRefresh());
-  EXPECT_FALSE((*other)->Params(2).has_value());
-  EXPECT_TRUE((*other)->NeedsRefresh());   // the miss is reported once
-  EXPECT_FALSE((*other)->NeedsRefresh());
-  ASSERT_TRUE((*other)->Refresh().ok());
-  ASSERT_TRUE((*other)->Params(2).has_value());
+  EXPECT_FALSE(other->NeedsRefresh());
+  EXPECT_FALSE(other->Params(2).has_value());
+  EXPECT_TRUE(other->NeedsRefresh());   // the miss is reported once
+  EXPECT_FALSE(other->NeedsRefresh());
+  ASSERT_TRUE(other->Refresh().ok());
+  ASSERT_TRUE(other->Params(2).has_value());
 
   // Both publish "version 3" from a stale view: the store refuses the second claim of number 3,
   // and that replica reloads and takes 4.
   ASSERT_TRUE(registry_->PublishParams(MakeParams(0.5, 0.25, 0.75, 2), "", "", "alice").ok());
   absl::StatusOr<v1::ParamsVersion> late =
-      (*other)->PublishParams(MakeParams(0.75, 0.25, 0.75, 2), "", "", "bob");
+      other->PublishParams(MakeParams(0.75, 0.25, 0.75, 2), "", "", "bob");
   ASSERT_TRUE(late.ok()) << late.status();
   EXPECT_EQ(late->version(), 4u);
   EXPECT_EQ(late->published_by(), "bob");
@@ -272,15 +278,9 @@ TEST_F(RegistryTest, ReplicasSharingAStoreAgreeOnVersionNumbers) {
 
 TEST_F(RegistryTest, InitialParamsArePublishedOnceAcrossReplicas) {
   ASSERT_TRUE(registry_->PublishCatalog(ThreePinsets(), "", "config").ok());
-  SqliteStoreOptions store_options;
-  store_options.path = path_;
-  auto other_store = SqliteStore::Open(store_options);
-  ASSERT_TRUE(other_store.ok());
-  RegistryOptions options;
-  options.max_epsilon_one = 4.0;
-  options.max_epsilon_inf = 7.0;
-  auto other = Registry::Load(other_store->get(), options);  // loaded before any params exist
-  ASSERT_TRUE(other.ok());
+  absl::StatusOr<Replica> replica = OpenReplica();  // loaded before any params exist
+  ASSERT_TRUE(replica.ok()) << replica.status();
+  Registry* other = replica->registry.get();
 
   absl::StatusOr<v1::ParamsVersion> first =
       registry_->PublishInitialParams(MakeParams(0.5, 0.25, 0.75, 1), "initial", "config");
@@ -288,12 +288,12 @@ TEST_F(RegistryTest, InitialParamsArePublishedOnceAcrossReplicas) {
   EXPECT_EQ(first->version(), 1u);
   // The second replica, starting with the same configuration, publishes nothing.
   absl::StatusOr<v1::ParamsVersion> second =
-      (*other)->PublishInitialParams(MakeParams(0.5, 0.25, 0.75, 1), "initial", "config");
+      other->PublishInitialParams(MakeParams(0.5, 0.25, 0.75, 1), "initial", "config");
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(second->version(), 1u);
   ASSERT_TRUE(registry_->Refresh().ok());
   EXPECT_EQ(registry_->ListParams().size(), 1u);
-  EXPECT_EQ((*other)->ListParams().size(), 1u);
+  EXPECT_EQ(other->ListParams().size(), 1u);
 }
 
 }  // namespace
