@@ -28,34 +28,35 @@ void JsonWriter::BeforeValue() {
   Newline();
 }
 
-void JsonWriter::AppendQuoted(absl::string_view s) {
-  out_.push_back('"');
+std::string JsonQuote(absl::string_view s) {
+  std::string out = "\"";
   for (char c : s) {
     switch (c) {
       case '"':
-        out_.append("\\\"");
+        out.append("\\\"");
         break;
       case '\\':
-        out_.append("\\\\");
+        out.append("\\\\");
         break;
       case '\n':
-        out_.append("\\n");
+        out.append("\\n");
         break;
       case '\t':
-        out_.append("\\t");
+        out.append("\\t");
         break;
       case '\r':
-        out_.append("\\r");
+        out.append("\\r");
         break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
-          out_.append(absl::StrFormat("\\u%04x", static_cast<int>(c)));
+          out.append(absl::StrFormat("\\u%04x", static_cast<int>(c)));
         } else {
-          out_.push_back(c);
+          out.push_back(c);
         }
     }
   }
-  out_.push_back('"');
+  out.push_back('"');
+  return out;
 }
 
 JsonWriter& JsonWriter::BeginObject() {
@@ -90,7 +91,7 @@ JsonWriter& JsonWriter::EndArray() {
 
 JsonWriter& JsonWriter::Key(absl::string_view key) {
   BeforeValue();
-  AppendQuoted(key);
+  out_.append(JsonQuote(key));
   out_.append(": ");
   after_key_ = true;
   return *this;
@@ -123,7 +124,7 @@ JsonWriter& JsonWriter::Bool(bool value) {
 
 JsonWriter& JsonWriter::String(absl::string_view value) {
   BeforeValue();
-  AppendQuoted(value);
+  out_.append(JsonQuote(value));
   return *this;
 }
 

@@ -1,4 +1,5 @@
-// json_writer.h: a tiny streaming JSON writer for privacyctl's --json output.
+// json_writer.h: a tiny streaming JSON writer for privacyctl's --json output, and JsonQuote for
+// code that assembles JSON itself (the registry's audit values, pinsim's report).
 //
 // Numbers are written in the shortest form that reads back to the same double; +infinity and
 // −infinity as the strings "inf" and "-inf" (JSON has no infinity, and epsilons are often
@@ -23,6 +24,10 @@
 
 namespace privacy {
 
+// JsonQuote returns `s` as a JSON string literal (RFC 8259 §7): quotes, with `"` and `\`
+// escaped, \n \r \t by name and other control characters as \u00XX.
+std::string JsonQuote(absl::string_view s);
+
 class JsonWriter {
  public:
   JsonWriter& BeginObject();
@@ -43,7 +48,6 @@ class JsonWriter {
  private:
   void BeforeValue();
   void Newline();
-  void AppendQuoted(absl::string_view s);
 
   std::string out_;
   // One entry per open container: the number of items written so far.

@@ -12,9 +12,12 @@
 #include "aggregator/storage/day.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
+#include "privacy/json_writer.h"
 
 namespace pinning::aggregator {
 namespace {
+
+using ::privacy::JsonQuote;
 
 // Default bits per reported pinset (checked, violated) when a request leaves it 0.
 constexpr uint32_t kDefaultBitsPerPinset = 2;
@@ -30,29 +33,6 @@ std::string ToJson(const google::protobuf::Message& message) {
 
 google::protobuf::Timestamp ToTimestamp(absl::Time t) {
   return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
-}
-
-// JsonString quotes `text` as a JSON string (RFC 8259 §7).
-std::string JsonString(absl::string_view text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      default:
-        if (c < 0x20) {
-          absl::StrAppendFormat(&out, "\\u%04x", c);
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += "\"";
-  return out;
 }
 
 std::string FormatEpsilon(double e) {
@@ -345,8 +325,8 @@ absl::StatusOr<std::string> Registry::PublishCatalog(v1::Catalog catalog, absl::
   }
   if (absl::Status s = store_->PutCatalog(catalog); !s.ok()) return s;
   const std::string old_value =
-      old_version.empty() ? "null" : absl::StrCat(R"({"version":)", JsonString(old_version), "}");
-  const std::string new_value = absl::StrCat(R"({"note":)", JsonString(note), R"(,"catalog":)",
+      old_version.empty() ? "null" : absl::StrCat(R"({"version":)", JsonQuote(old_version), "}");
+  const std::string new_value = absl::StrCat(R"({"note":)", JsonQuote(note), R"(,"catalog":)",
                                              ToJson(catalog), "}");
   if (absl::Status s = AddAudit(actor, "publish_catalog", old_value, new_value); !s.ok()) return s;
   absl::MutexLock lock(&mu_);

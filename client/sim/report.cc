@@ -9,38 +9,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "privacy/json_writer.h"
 
 namespace pinning::client::sim {
 
-std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          out += absl::StrFormat("\\u%04x", c);
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
+using ::privacy::JsonQuote;
 
 std::string JsonNumber(double x) {
   if (std::isnan(x)) return "null";
@@ -128,8 +101,8 @@ void PrintJson(const SimReport& report, std::ostream& out) {
   std::vector<std::string> cells;
   for (const SimCell& c : report.cells) {
     cells.push_back(absl::StrCat(
-        "{\"organization\":", JsonString(c.organization), ",\"day\":", JsonString(c.day),
-        ",\"product\":", JsonString(c.product), ",\"checked\":", c.checked,
+        "{\"organization\":", JsonQuote(c.organization), ",\"day\":", JsonQuote(c.day),
+        ",\"product\":", JsonQuote(c.product), ",\"checked\":", c.checked,
         ",\"violated\":", c.violated, ",\"true_rate\":", JsonNumber(c.true_rate),
         ",\"sufficient\":", c.estimate.sufficient() ? "true" : "false", ",\"estimate\":",
         JsonNumber(c.estimate.rate()), ",\"std_error\":", JsonNumber(c.estimate.std_error()),
@@ -138,8 +111,8 @@ void PrintJson(const SimReport& report, std::ostream& out) {
         ",\"covered\":", c.covered ? "true" : "false", "}"));
   }
   std::vector<std::string> events, notes;
-  for (const std::string& e : report.events) events.push_back(JsonString(e));
-  for (const std::string& n : report.notes) notes.push_back(JsonString(n));
+  for (const std::string& e : report.events) events.push_back(JsonQuote(e));
+  for (const std::string& n : report.notes) notes.push_back(JsonQuote(n));
   int days = 0;
   if (!report.cells.empty()) {
     std::vector<std::string> distinct;
@@ -152,11 +125,11 @@ void PrintJson(const SimReport& report, std::ostream& out) {
   }
   out << absl::StrCat(
              "{\"browsers\":", report.browsers, ",\"days\":", days,
-             ",\"first_day\":", JsonString(first), ",\"last_day\":", JsonString(last),
+             ",\"first_day\":", JsonQuote(first), ",\"last_day\":", JsonQuote(last),
              ",\"params_version\":", report.params_version,
-             ",\"catalog_version\":", JsonString(report.catalog_version),
+             ",\"catalog_version\":", JsonQuote(report.catalog_version),
              ",\"rotated_params_version\":", report.rotated_params_version,
-             ",\"rotated_catalog_version\":", JsonString(report.rotated_catalog_version),
+             ",\"rotated_catalog_version\":", JsonQuote(report.rotated_catalog_version),
              ",\"epsilon_one\":", JsonNumber(report.epsilon_one),
              ",\"epsilon_inf\":", JsonNumber(report.epsilon_inf), ",\"cells\":[",
              absl::StrJoin(cells, ","), "]", ",\"coverage\":{\"cells\":", cov.cells,

@@ -26,8 +26,6 @@ void PrintTable(const SimReport& report, std::ostream& out);
 // PrintJson writes the report as one JSON object followed by a newline.
 void PrintJson(const SimReport& report, std::ostream& out);
 
-// JsonString returns `s` as a JSON string literal (quotes and escapes included).
-std::string JsonString(absl::string_view s);
 
 // JsonNumber returns a JSON number with up to 10 significant digits; "inf"/"-inf" as strings and
 // NaN as null.

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "gtest/gtest.h"
+#include "privacy/json_writer.h"
 
 namespace pinning::client::sim {
 namespace {
@@ -57,7 +58,7 @@ TEST(ReportTest, JsonEscapesAndWritesInfinityAsAString) {
   EXPECT_NE(json.find("\"first_day\":\"2024-05-01\""), std::string::npos);
   EXPECT_NE(json.find("\"plausible\":true"), std::string::npos);
   EXPECT_EQ(json.back(), '\n');
-  EXPECT_EQ(JsonString("a\nb\x01"), "\"a\\nb\\u0001\"");
+  EXPECT_EQ(privacy::JsonQuote("a\nb\x01"), "\"a\\nb\\u0001\"");
   EXPECT_EQ(JsonNumber(std::nan("")), "null");
   EXPECT_EQ(JsonNumber(0.25), "0.25");
 }
