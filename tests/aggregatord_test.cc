@@ -46,6 +46,16 @@ std::string HttpGet(int port, const std::string& path, const std::string& token 
   return response;
 }
 
+// WaitForText waits up to 10 s for the file at `path` to contain `text`.
+bool WaitForText(const std::string& path, const std::string& text) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (ReadFileOrEmpty(path).find(text) == std::string::npos) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return true;
+}
+
 int WaitForPort(const std::string& path, Subprocess& process) {
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
   while (absl::Now() < deadline) {
@@ -101,12 +111,7 @@ TEST(AggregatordTest, StartsServesHttpRotatesTokensOnSighupAndStopsCleanlyOnSigt
   EXPECT_NE(HttpGet(http_port, "/api/v1/params", kRotated).find(" 401 "), std::string::npos);
   std::ofstream(files->token_file) << kRotated << " reader dashboard\n";
   (*process)->Signal(SIGHUP);
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (ReadFileOrEmpty(*dir + "/stdout").find("tokens reloaded\n") == std::string::npos &&
-         absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  ASSERT_NE(ReadFileOrEmpty(*dir + "/stdout").find("tokens reloaded\n"), std::string::npos)
+  ASSERT_TRUE(WaitForText(*dir + "/stdout", "tokens reloaded\n"))
       << ReadFileOrEmpty(*dir + "/stderr");
   EXPECT_NE(HttpGet(http_port, "/api/v1/params", kRotated).find(" 200 "), std::string::npos);
   EXPECT_NE(HttpGet(http_port, "/api/v1/params", TestEnv::kReaderToken).find(" 401 "),
@@ -114,12 +119,7 @@ TEST(AggregatordTest, StartsServesHttpRotatesTokensOnSighupAndStopsCleanlyOnSigt
   // A broken file: reported on stderr, the process keeps serving with the tokens it has.
   std::ofstream(files->token_file) << "short reader x\n";
   (*process)->Signal(SIGHUP);
-  const absl::Time deadline2 = absl::Now() + absl::Seconds(10);
-  while (ReadFileOrEmpty(*dir + "/stderr").find("SIGHUP:") == std::string::npos &&
-         absl::Now() < deadline2) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  EXPECT_NE(ReadFileOrEmpty(*dir + "/stderr").find("the tokens in use stay"), std::string::npos)
+  EXPECT_TRUE(WaitForText(*dir + "/stderr", "the tokens in use stay"))
       << ReadFileOrEmpty(*dir + "/stderr");
   EXPECT_NE(HttpGet(http_port, "/api/v1/params", kRotated).find(" 200 "), std::string::npos);
 
