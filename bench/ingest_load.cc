@@ -41,6 +41,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -813,68 +814,73 @@ int Run(const Workspace& workspace, const char* argv0) {
   const bool run_deferred = servers.find("deferred") != std::string::npos;
   int64_t errors = 0;
   const int repetitions = std::max(1, absl::GetFlag(FLAGS_repetitions));
+  // One server's measurements in a phase.
+  struct Contender {
+    bool enabled;
+    std::string name;
+    const std::vector<std::string>* target;
+    PhaseResult result;
+  };
+  // Measures the enabled contenders `repetitions` times, rotating their order from one repetition
+  // to the next so that drift in machine load hits every server alike, and calls `compare` after
+  // each repetition. Errors of the aggregator (the last contender) count towards the exit status.
+  auto run_rotated = [&](std::vector<Contender*> order,
+                         const std::function<PhaseResult(const Contender&)>& measure,
+                         const char* latency_unit, const std::function<void()>& compare) {
+    for (int rep = 0; rep < repetitions; ++rep) {
+      for (size_t i = 0; i < order.size(); ++i) {
+        Contender* c = order[(rep + i) % order.size()];
+        if (!c->enabled) continue;
+        c->result = measure(*c);
+        Print(c->result, latency_unit);
+        if (c == order.back()) errors += c->result.errors;
+      }
+      compare();
+    }
+  };
   if (do_submit) {
     const int64_t n = absl::GetFlag(FLAGS_submit_pings);
-    struct Contender {
-      bool enabled;
-      const char* name;
-      const std::vector<std::string>* target;
-      PhaseResult result;
-    };
     Contender bare_c{run_bare, "(a) bare gRPC Submit", &bare_target, {}};
     Contender deferred_c{run_deferred, "(c) deferred gRPC Submit", &deferred_target, {}};
     Contender real_c{run_real, "(b) aggregator Submit (durable)", &real_target, {}};
-    std::vector<Contender*> order = {&bare_c, &real_c, &deferred_c};
     // Warm-up of each server (connections, SQLite pages), not measured.
-    for (Contender* c : order) {
+    for (const Contender* c : {&bare_c, &deferred_c, &real_c}) {
       if (c->enabled) RunSubmit("warm-up", *c->target, source, 2000, max_time);
     }
     std::vector<double> ratios, deferred_ratios;
-    for (int rep = 0; rep < repetitions; ++rep) {
-      // Rotate the order from one repetition to the next, so that drift in machine load hits
-      // every server alike.
-      for (int i = 0; i < 3; ++i) {
-        Contender* c = order[(rep + i) % 3];
-        if (!c->enabled) continue;
-        c->result = RunSubmit(c->name, *c->target, source, n, max_time);
-        Print(c->result, "call");
-        if (c == &real_c) errors += c->result.errors;
-      }
-      if (run_bare && run_real) {
-        ratios.push_back(real_c.result.rate() / bare_c.result.rate());
-        std::cout << absl::StrFormat("Submit ratio b/a: %.3f (target >= 0.7)\n", ratios.back());
-      }
-      if (run_bare && run_deferred) {
-        deferred_ratios.push_back(deferred_c.result.rate() / bare_c.result.rate());
-        std::cout << absl::StrFormat("Submit ratio c/a: %.3f\n", deferred_ratios.back());
-      }
-    }
+    run_rotated(
+        {&bare_c, &deferred_c, &real_c},
+        [&](const Contender& c) { return RunSubmit(c.name, *c.target, source, n, max_time); },
+        "call", [&] {
+          if (run_bare && run_real) {
+            ratios.push_back(real_c.result.rate() / bare_c.result.rate());
+            std::cout << absl::StrFormat("Submit ratio b/a: %.3f (target >= 0.7)\n",
+                                         ratios.back());
+          }
+          if (run_bare && run_deferred) {
+            deferred_ratios.push_back(deferred_c.result.rate() / bare_c.result.rate());
+            std::cout << absl::StrFormat("Submit ratio c/a: %.3f\n", deferred_ratios.back());
+          }
+        });
     if (run_real) PrintCommitStats((*server)->MetricsText());
     if (ratios.size() > 1) PrintMedian("Submit ratio b/a", ratios);
     if (deferred_ratios.size() > 1) PrintMedian("Submit ratio c/a", deferred_ratios);
   }
   if (do_batch) {
     const int64_t n = absl::GetFlag(FLAGS_batch_pings);
+    Contender bare_c{run_bare, "(a) bare gRPC SubmitBatch", &bare_target, {}};
+    Contender real_c{run_real, "(b) aggregator SubmitBatch (durable)", &real_target, {}};
     std::vector<double> ratios;
-    for (int rep = 0; rep < repetitions; ++rep) {
-      PhaseResult a, b;
-      for (const bool real : {rep % 2 == 1, rep % 2 == 0}) {
-        if (real && run_real) {
-          b = RunBatch("(b) aggregator SubmitBatch (durable)", real_target, source, n, max_time);
-          Print(b, "stream");
-          errors += b.errors;
-        } else if (!real && run_bare) {
-          a = RunBatch("(a) bare gRPC SubmitBatch", bare_target, source, n, max_time);
-          Print(a, "stream");
-        }
-      }
-      if (run_bare && run_real) {
-        ratios.push_back(b.rate() / a.rate());
-        std::cout << absl::StrFormat(
-            "SubmitBatch ratio b/a: %.3f; aggregator %.0f pings/s (target >= 100000)\n",
-            ratios.back(), b.rate());
-      }
-    }
+    run_rotated(
+        {&bare_c, &real_c},
+        [&](const Contender& c) { return RunBatch(c.name, *c.target, source, n, max_time); },
+        "stream", [&] {
+          if (!run_bare || !run_real) return;
+          ratios.push_back(real_c.result.rate() / bare_c.result.rate());
+          std::cout << absl::StrFormat(
+              "SubmitBatch ratio b/a: %.3f; aggregator %.0f pings/s (target >= 100000)\n",
+              ratios.back(), real_c.result.rate());
+        });
     if (run_real) PrintCommitStats((*server)->MetricsText());
     if (ratios.size() > 1) PrintMedian("SubmitBatch ratio b/a", ratios);
   }
