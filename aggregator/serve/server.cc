@@ -140,6 +140,7 @@ class ServerImpl final : public Server {
   const ServerOptions options_;
   MetricsRegistry metrics_;
   std::unique_ptr<TokenStore> tokens_;
+  LabeledCounter* token_reloads_ = nullptr;
   std::unique_ptr<CountStore> store_;
   std::unique_ptr<Registry> registry_;
   std::unique_ptr<Validator> validator_;
@@ -186,6 +187,8 @@ absl::Status ServerImpl::Init() {
     ASSIGN_OR_RETURN(TokenStore tokens, TokenStore::LoadFile(options_.token_file));
     tokens_ = std::make_unique<TokenStore>(std::move(tokens));
   }
+  token_reloads_ = metrics_.AddLabeledCounter("pinning_token_reloads_total",
+                                              "Token file reloads (SIGHUP), by result.", "result");
 
   if (options_.store == "postgres") {
     PostgresStoreOptions pg;
@@ -320,20 +323,18 @@ absl::Status ServerImpl::Init() {
 }
 
 absl::Status ServerImpl::ReloadTokens() {
-  LabeledCounter* reloads = metrics_.AddLabeledCounter(
-      "pinning_token_reloads_total", "Token file reloads, by result.", "result");
   if (options_.token_file.empty()) {
-    reloads->Increment("error");
+    token_reloads_->Increment("error");
     return absl::FailedPreconditionError("no token file to reload (--token_file is empty)");
   }
   absl::StatusOr<TokenStore> loaded = TokenStore::LoadFile(options_.token_file);
   if (!loaded.ok()) {
-    reloads->Increment("error");
+    token_reloads_->Increment("error");
     return absl::Status(loaded.status().code(),
                         absl::StrCat(loaded.status().message(), "; the tokens in use stay"));
   }
   tokens_->Replace(*std::move(loaded));
-  reloads->Increment("ok");
+  token_reloads_->Increment("ok");
   return absl::OkStatus();
 }
 
