@@ -108,8 +108,6 @@ ABSL_FLAG(std::string, work_dir, "",
 namespace pinning::bench {
 namespace {
 
-using Clock = absl::Time;
-
 // ---- Pings ----
 
 // PingSource hands out valid pings with ids unique over the whole run (every phase, warm-up and
