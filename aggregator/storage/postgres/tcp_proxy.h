@@ -14,6 +14,8 @@
 #ifndef AGGREGATOR_STORAGE_POSTGRES_TCP_PROXY_H_
 #define AGGREGATOR_STORAGE_POSTGRES_TCP_PROXY_H_
 
+#include <netinet/in.h>
+
 #include <atomic>
 #include <memory>
 #include <thread>
@@ -24,6 +26,9 @@
 #include "absl/synchronization/mutex.h"
 
 namespace pinning::aggregator::postgres {
+
+// LoopbackAddress returns the IPv4 address 127.0.0.1:port.
+sockaddr_in LoopbackAddress(int port);
 
 class TcpProxy {
  public:

@@ -12,14 +12,6 @@
 namespace pinning::aggregator::postgres {
 namespace {
 
-sockaddr_in Loopback(int port) {
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  return addr;
-}
-
 // ReadWithin returns what arrives on `fd` within `ms` milliseconds ("" when nothing).
 std::string ReadWithin(int fd, int ms) {
   pollfd p{fd, POLLIN, 0};
@@ -31,7 +23,7 @@ std::string ReadWithin(int fd, int ms) {
 
 TEST(TcpProxyTest, ForwardsHoldsWhilePartitionedAndResumes) {
   const int target = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr = Loopback(0);
+  sockaddr_in addr = LoopbackAddress(0);
   socklen_t len = sizeof(addr);
   ASSERT_EQ(bind(target, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
   ASSERT_EQ(listen(target, 4), 0);
@@ -40,7 +32,7 @@ TEST(TcpProxyTest, ForwardsHoldsWhilePartitionedAndResumes) {
   ASSERT_TRUE(proxy.ok()) << proxy.status();
 
   const int client = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in via = Loopback((*proxy)->port());
+  sockaddr_in via = LoopbackAddress((*proxy)->port());
   ASSERT_EQ(connect(client, reinterpret_cast<sockaddr*>(&via), sizeof(via)), 0);
   const int server = accept(target, nullptr, nullptr);
   ASSERT_GE(server, 0);
